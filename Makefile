@@ -1,0 +1,50 @@
+# Clinic FAQ assistant: `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+BIN       := $(VENV)/bin
+MODEL     := models/clinic-faq.tar.gz
+SPACY_DIR := models/spacy-terms
+NLU_DATA  := $(shell find data -name '*.yml')
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+.PHONY: help setup knowledge train run shell test validate clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt scripts/find-python310.sh
+	@test -x $(BIN)/python || { py=$$(scripts/find-python310.sh) && echo "Creating $(VENV) with $$py" && $$py -m venv $(VENV); }
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@
+
+setup: $(BIN)/.installed ## Create the virtual environment (Python 3.10) and install pinned dependencies
+
+knowledge: $(BIN)/.installed ## Re-segment the articles into knowledge/passages.yml (spaCy sentencizer)
+	$(BIN)/python -m scripts.build_passages
+
+$(SPACY_DIR)/meta.json: $(BIN)/.installed knowledge/topics.yml actions/nlp.py scripts/build_spacy_pipeline.py
+	$(BIN)/python -m scripts.build_spacy_pipeline $(SPACY_DIR)
+
+$(MODEL): $(BIN)/.installed $(SPACY_DIR)/meta.json config.yml domain.yml $(NLU_DATA)
+	$(BIN)/rasa train --fixed-model-name clinic-faq --out models
+
+train: $(MODEL) ## Train the model when data or config changed
+
+run: $(MODEL) ## Start the action server and the Rasa server (REST channel on :5005)
+	scripts/serve.sh
+
+shell: $(MODEL) ## Chat with the assistant in the terminal
+	scripts/serve.sh --shell
+
+validate: $(BIN)/.installed ## Check domain and training data consistency
+	$(BIN)/rasa data validate --fail-on-warnings
+
+test: $(MODEL) ## Set up, train if needed, then run every test (unit, knowledge, NLU, conversations, REST end to end)
+	$(BIN)/python -m pytest
+
+clean: ## Remove trained models, results and caches (keeps the virtual environment)
+	rm -rf models results .rasa .pytest_cache

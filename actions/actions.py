@@ -1,0 +1,97 @@
+"""The one custom action: every user message gets its reply from `action_respond`.
+
+It reads the intent ranking, decides between an answer, a follow-up in context, a "did you mean", an
+honest fallback or smalltalk, and attaches the `custom` payload the widget and the evaluations read.
+"""
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import config
+from actions.knowledge import knowledge_base
+
+SMALLTALK = {"greet", "goodbye", "thanks", "ask_capabilities", "bot_challenge"}
+FOLLOWUP_PREFIX = "followup_"
+OUT_OF_SCOPE = "out_of_scope"
+
+
+def payload(kind: str, answer_id: Optional[str] = None, citations=(), suggestions=()) -> Dict[str, Any]:
+    return {"kind": kind, "answer_id": answer_id, "citations": list(citations), "suggestions": list(suggestions)}
+
+
+class ActionRespond(Action):
+    def name(self) -> Text:
+        return "action_respond"
+
+    def __init__(self) -> None:
+        self.kb = knowledge_base()
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        message = tracker.latest_message or {}
+        ranking = message.get("intent_ranking") or [message.get("intent") or {"name": None, "confidence": 0.0}]
+        top = ranking[0]
+        runner_up = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
+        intent, confidence = top.get("name"), top.get("confidence") or 0.0
+        confident = confidence >= config.ANSWER_MIN_CONFIDENCE and confidence - runner_up >= config.ANSWER_MIN_MARGIN
+
+        if confident and intent in self.kb.answers:
+            return self.answer(dispatcher, intent)
+        if confident and intent in SMALLTALK:
+            return self.smalltalk(dispatcher, intent)
+        if confident and intent and intent.startswith(FOLLOWUP_PREFIX):
+            return self.followup(dispatcher, tracker, intent[len(FOLLOWUP_PREFIX) :])
+        if not (confident and intent == OUT_OF_SCOPE):
+            candidates = [
+                r["name"]
+                for r in ranking
+                if r.get("name") in self.kb.answers and r["confidence"] >= config.CLARIFY_MIN_CONFIDENCE
+            ]
+            if candidates:
+                return self.offer(dispatcher, self.kb.message("clarify"), "clarify", candidates)
+        return self.offer(dispatcher, self.kb.message("fallback"), "fallback", self.kb.messages["starter_questions"])
+
+    def answer(self, dispatcher: CollectingDispatcher, answer_id: str) -> List[Dict[Text, Any]]:
+        answer = self.kb.answers[answer_id]
+        suggestions = [self.kb.suggestion(a) for a in self.kb.related(answer_id)]
+        dispatcher.utter_message(
+            text=answer.text,
+            json_message=payload("answer", answer_id, self.kb.citations(answer_id), suggestions),
+        )
+        return [SlotSet("topic", answer.topic), SlotSet("last_answer", answer_id)]
+
+    def smalltalk(self, dispatcher: CollectingDispatcher, intent: str) -> List[Dict[Text, Any]]:
+        suggestions = []
+        if intent in ("greet", "ask_capabilities"):
+            suggestions = [self.kb.suggestion(a) for a in self.kb.messages["starter_questions"]]
+        dispatcher.utter_message(
+            text=self.kb.message("smalltalk", intent), json_message=payload("smalltalk", suggestions=suggestions)
+        )
+        return []
+
+    def followup(self, dispatcher: CollectingDispatcher, tracker: Tracker, aspect: str) -> List[Dict[Text, Any]]:
+        """A question that refers back ("how often?"): a topic named in this message wins, else the slot."""
+        named = [self.kb.topic_for_term(e.get("value", "")) for e in tracker.latest_message.get("entities", [])]
+        topic = next((t for t in named if t), None) or tracker.get_slot("topic")
+        if topic not in self.kb.topics:
+            return self.offer(
+                dispatcher, self.kb.message("followup_without_topic"), "clarify", self.kb.messages["starter_questions"]
+            )
+        answer_id = self.kb.followup(topic, aspect)
+        if answer_id:
+            return self.answer(dispatcher, answer_id)
+        text = self.kb.message(
+            "followup_not_covered",
+            aspect=self.kb.messages["aspects"].get(aspect, "that about"),
+            topic=self.kb.topics[topic].label,
+        )
+        return self.offer(dispatcher, text, "clarify", self.kb.topic_answers(topic)) + [SlotSet("topic", topic)]
+
+    def offer(self, dispatcher: CollectingDispatcher, text: str, kind: str, answer_ids: List[str]) -> List[Dict]:
+        """A reply without an answer: the question buttons a patient can pick from instead."""
+        buttons = [self.kb.suggestion(a) for a in answer_ids[: config.MAX_CHOICES]]
+        dispatcher.utter_message(text=text, buttons=buttons, json_message=payload(kind, suggestions=buttons))
+        return []

@@ -1,0 +1,17 @@
+"""Settings of the action server, from the environment with safe defaults."""
+import os
+
+
+def _float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+# How sure the intent classifier must be before an answer is given without asking back. Chosen by
+# cross-validation on the training data (see README, "How answers are chosen"), never on the test files.
+ANSWER_MIN_CONFIDENCE = _float("ANSWER_MIN_CONFIDENCE", 0.40)
+# How far the best answer must lead the runner-up; closer than this is ambiguous and gets "did you mean".
+ANSWER_MIN_MARGIN = _float("ANSWER_MIN_MARGIN", 0.10)
+# Below this, a candidate is too unlikely to be offered as "did you mean".
+CLARIFY_MIN_CONFIDENCE = _float("CLARIFY_MIN_CONFIDENCE", 0.10)
+# At most this many questions are offered as buttons.
+MAX_CHOICES = 3

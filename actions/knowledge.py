@@ -1,0 +1,126 @@
+"""The knowledge base: articles, passages, curated answers, topics and reply texts, read once from
+knowledge/*.yml. The only module that knows how the knowledge files are laid out."""
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import yaml
+
+KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+MAX_SUGGESTIONS = 3
+
+
+@dataclass(frozen=True)
+class Source:
+    source_id: str
+    title: str
+    url: Optional[str]
+    text: str
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    source_id: str
+    section: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    id: str
+    topic: str
+    question: str
+    text: str
+    citations: List[str]
+    related: List[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    label: str
+    terms: List[str]
+    followups: Dict[str, str]
+
+
+def _normalise_term(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip().lower())
+
+
+class KnowledgeBase:
+    def __init__(self, directory: Path = KNOWLEDGE_DIR) -> None:
+        def load(name: str) -> dict:
+            return yaml.safe_load((directory / name).read_text(encoding="utf-8"))
+
+        self.sources: Dict[str, Source] = {
+            s["source_id"]: Source(
+                s["source_id"], s["title"], s.get("url"), (directory / s["file"]).read_text(encoding="utf-8")
+            )
+            for s in load("sources.yml")["sources"]
+        }
+        self.passages: Dict[str, Passage] = {p["id"]: Passage(**p) for p in load("passages.yml")["passages"]}
+        self.answers: Dict[str, Answer] = {
+            answer_id: Answer(id=answer_id, **fields) for answer_id, fields in load("answers.yml")["answers"].items()
+        }
+        self.topics: Dict[str, Topic] = {
+            name: Topic(name, t["label"], t["terms"], t.get("followups") or {})
+            for name, t in load("topics.yml")["topics"].items()
+        }
+        self.messages: dict = load("messages.yml")
+        self._topic_by_term = {_normalise_term(term): t.name for t in self.topics.values() for term in t.terms}
+
+    # --- answers and their sources -------------------------------------------------------------
+    def citations(self, answer_id: str) -> List[dict]:
+        """The `citations` of the channel payload: one entry per cited passage, with its full text."""
+        result = []
+        for passage_id in self.answers[answer_id].citations:
+            passage = self.passages[passage_id]
+            source = self.sources[passage.source_id]
+            result.append(
+                {
+                    "source_id": source.source_id,
+                    "title": source.title,
+                    "url": source.url,
+                    "section": passage.section,
+                    "passage_id": passage.id,
+                    "quote": passage.text,
+                }
+            )
+        return result
+
+    def suggestion(self, answer_id: str) -> dict:
+        return {"title": self.answers[answer_id].question, "payload": f"/{answer_id}"}
+
+    def related(self, answer_id: str) -> List[str]:
+        """Answers to suggest after this one: its curated `related`, else others of the same topic."""
+        answer = self.answers[answer_id]
+        if answer.related:
+            return answer.related[:MAX_SUGGESTIONS]
+        same_topic = [a.id for a in self.answers.values() if a.topic == answer.topic and a.id != answer_id]
+        return same_topic[:MAX_SUGGESTIONS]
+
+    def topic_answers(self, topic: str) -> List[str]:
+        return [a.id for a in self.answers.values() if a.topic == topic]
+
+    # --- topics and follow-ups -----------------------------------------------------------------
+    def topic_for_term(self, term: str) -> Optional[str]:
+        return self._topic_by_term.get(_normalise_term(term))
+
+    def followup(self, topic: str, aspect: str) -> Optional[str]:
+        return self.topics[topic].followups.get(aspect) if topic in self.topics else None
+
+    # --- reply texts ---------------------------------------------------------------------------
+    def message(self, *path: str, **values: str) -> str:
+        text = self.messages
+        for key in path:
+            text = text[key]
+        return text.format(scope=self.messages["scope"], **values)
+
+
+@lru_cache(maxsize=1)
+def knowledge_base() -> KnowledgeBase:
+    """The shared, read-only knowledge base, loaded on first use."""
+    return KnowledgeBase()
