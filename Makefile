@@ -35,10 +35,10 @@ $(MODEL): $(BIN)/.installed $(SPACY_DIR)/meta.json config.yml domain.yml $(NLU_D
 train: $(MODEL) ## Train the model when data or config changed
 
 run: $(MODEL) ## Start the action server and the Rasa server (REST channel on :5005)
-	scripts/serve.sh
+	$(BIN)/python -m scripts.servers
 
 shell: $(MODEL) ## Chat with the assistant in the terminal
-	scripts/serve.sh --shell
+	$(BIN)/python -m scripts.servers --shell
 
 validate: $(BIN)/.installed ## Check domain and training data consistency
 	$(BIN)/rasa data validate --fail-on-warnings

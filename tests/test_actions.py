@@ -1,0 +1,131 @@
+"""Unit tests of action_respond: the text it utters and the `custom` payload the widget reads."""
+import pytest
+from rasa_sdk.events import SlotSet
+
+from actions import config
+from actions.actions import ActionRespond
+
+
+async def respond(dispatcher, tracker):
+    events = await ActionRespond().run(dispatcher, tracker, domain={})
+    assert len(dispatcher.messages) == 1, "every turn gets exactly one reply"
+    return dispatcher.messages[0], events
+
+
+async def test_a_confident_answer_carries_its_text_and_passages(kb, dispatcher, make_tracker):
+    message, events = await respond(dispatcher, make_tracker([("cd_botox_frequency", 0.9), ("cd_botox_what", 0.05)]))
+    assert message["text"] == kb.answers["cd_botox_frequency"].text
+    custom = message["custom"]
+    assert custom["kind"] == "answer" and custom["answer_id"] == "cd_botox_frequency"
+    assert custom["citations"] == [
+        {
+            "source_id": "cervical-dystonia",
+            "title": "Effective Strategies for Relieving Cervical Dystonia-Related Muscle Spasms",
+            "url": None,
+            "section": "1. Xeomin Botox Treatments",
+            "passage_id": "cd-40",
+            "quote": "However, treatments often must occur every three to four months to be effective.",
+        }
+    ]
+    assert custom["suggestions"] and all(s["payload"].startswith("/") for s in custom["suggestions"])
+    assert SlotSet("topic", "botox") in events and SlotSet("last_answer", "cd_botox_frequency") in events
+
+
+async def test_the_muscle_spasm_article_cites_its_url(dispatcher, make_tracker):
+    message, _ = await respond(dispatcher, make_tracker([("ms_prolotherapy_where", 0.8)]))
+    citation = message["custom"]["citations"][0]
+    assert citation["url"].startswith("https://www.caringmedical.com/")
+    assert citation["passage_id"] == "ms-38"
+
+
+async def test_a_button_payload_answers_directly(kb, dispatcher, make_tracker):
+    message, _ = await respond(dispatcher, make_tracker([("cd_cure", 1.0)], text="/cd_cure"))
+    assert message["custom"]["answer_id"] == "cd_cure"
+
+
+async def test_two_close_candidates_get_did_you_mean_buttons(dispatcher, make_tracker):
+    ranking = [("cd_cure", 0.42), ("cd_go_away", 0.38), ("cd_treatments", 0.12), ("greet", 0.01)]
+    message, events = await respond(dispatcher, make_tracker(ranking))
+    custom = message["custom"]
+    assert custom["kind"] == "clarify" and custom["citations"] == [] and custom["answer_id"] is None
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert payloads == ["/cd_cure", "/cd_go_away", "/cd_treatments"]
+    assert custom["suggestions"] == message["buttons"]
+    assert events == []
+
+
+async def test_a_low_confidence_guess_is_not_answered(dispatcher, make_tracker):
+    ranking = [("ms_rest", config.ANSWER_MIN_CONFIDENCE - 0.05), ("out_of_scope", 0.05)]
+    message, _ = await respond(dispatcher, make_tracker(ranking))
+    assert message["custom"]["kind"] == "clarify"
+    assert message["buttons"][0]["payload"] == "/ms_rest"
+
+
+async def test_nothing_close_gets_the_honest_fallback(kb, dispatcher, make_tracker):
+    message, _ = await respond(dispatcher, make_tracker([("ms_rest", 0.04), ("greet", 0.03)]))
+    assert message["custom"]["kind"] == "fallback" and message["custom"]["citations"] == []
+    assert "I can only answer questions about" in message["text"]
+    assert message["buttons"]
+
+
+async def test_out_of_scope_gets_the_fallback_without_citation(dispatcher, make_tracker):
+    message, events = await respond(dispatcher, make_tracker([("out_of_scope", 0.8), ("cd_what_is", 0.1)]))
+    assert message["custom"]["kind"] == "fallback" and message["custom"]["citations"] == []
+    assert events == []
+
+
+@pytest.mark.parametrize(
+    "aspect, topic, expected",
+    [
+        ("cause", "cervical_dystonia", "cd_causes"),
+        ("frequency", "botox", "cd_botox_frequency"),
+        ("side_effects", "oral_medications", "cd_medication_side_effects"),
+        ("where", "prolotherapy", "ms_prolotherapy_where"),
+        ("how_it_works", "deep_brain_stimulation", "cd_dbs_how"),
+        ("treatment", "cervical_dystonia", "cd_treatments"),
+    ],
+)
+async def test_a_followup_uses_the_topic_in_context(dispatcher, make_tracker, aspect, topic, expected):
+    tracker = make_tracker([(f"followup_{aspect}", 0.9)], slots={"topic": topic})
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == expected
+
+
+async def test_a_term_named_in_the_followup_wins_over_the_slot(dispatcher, make_tracker):
+    entities = [{"entity": "topic", "value": "Xeomin", "start": 15, "end": 21}]
+    tracker = make_tracker([("followup_frequency", 0.9)], "how often is xeomin", entities, {"topic": "prolotherapy"})
+    message, events = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_botox_frequency"
+    assert SlotSet("topic", "botox") in events
+
+
+async def test_a_followup_without_any_topic_asks_back(dispatcher, make_tracker):
+    message, _ = await respond(dispatcher, make_tracker([("followup_cause", 0.9)]))
+    assert message["custom"]["kind"] == "clarify" and message["buttons"]
+
+
+async def test_a_followup_the_articles_do_not_cover_says_so(kb, dispatcher, make_tracker):
+    tracker = make_tracker([("followup_side_effects", 0.9)], slots={"topic": "prolotherapy"})
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["kind"] == "clarify" and message["custom"]["citations"] == []
+    assert "don't say" in message["text"] and "Prolotherapy" in message["text"]
+    assert {b["payload"] for b in message["buttons"]} <= {f"/{a}" for a in kb.topic_answers("prolotherapy")}
+
+
+async def test_bot_challenge_says_plainly_it_is_automated(dispatcher, make_tracker):
+    message, _ = await respond(dispatcher, make_tracker([("bot_challenge", 0.95)]))
+    assert message["custom"]["kind"] == "smalltalk" and message["custom"]["citations"] == []
+    assert "automated assistant, not a person" in message["text"]
+
+
+@pytest.mark.parametrize("intent", ["greet", "goodbye", "thanks", "ask_capabilities"])
+async def test_smalltalk_replies(kb, dispatcher, make_tracker, intent):
+    message, _ = await respond(dispatcher, make_tracker([(intent, 0.95)]))
+    assert message["text"] == kb.message("smalltalk", intent)
+    assert message["custom"]["kind"] == "smalltalk"
+
+
+async def test_a_message_without_intent_does_not_crash(dispatcher, make_tracker):
+    tracker = make_tracker([(None, 0.0)])
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["kind"] == "fallback"

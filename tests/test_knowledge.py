@@ -1,0 +1,138 @@
+"""Knowledge integrity: passages are verbatim and stable, every answer is cited, reachable and trained."""
+import re
+from collections import Counter
+
+import pytest
+
+from scripts.build_passages import build, render
+from tests.conftest import ROOT, load_yaml
+
+QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.translate(QUOTES)).strip()
+
+
+def nlu_examples(path: str) -> dict:
+    """intent -> list of examples in one NLU file or every file of a folder."""
+    files = sorted((ROOT / path).glob("*.yml")) if (ROOT / path).is_dir() else [ROOT / path]
+    examples = {}
+    for file in files:
+        for block in load_yaml(str(file.relative_to(ROOT))).get("nlu", []):
+            if "intent" in block:
+                lines = [line[2:].strip() for line in block["examples"].splitlines() if line.startswith("- ")]
+                examples.setdefault(block["intent"], []).extend(lines)
+    return examples
+
+
+TRAINING = nlu_examples("data/nlu")
+HELD_OUT = nlu_examples("tests/test_nlu.yml")
+
+
+def test_every_passage_is_a_verbatim_span_of_its_article(kb):
+    for passage in kb.passages.values():
+        assert normalise(passage.text) in normalise(kb.sources[passage.source_id].text), passage.id
+
+
+def test_passages_file_is_what_the_segmenter_produces():
+    assert (ROOT / "knowledge/passages.yml").read_text(encoding="utf-8") == render(build())
+
+
+def test_passage_ids_are_unique_and_stable(kb):
+    ids = [p["id"] for p in load_yaml("knowledge/passages.yml")["passages"]]
+    assert len(ids) == len(set(ids))
+    # Answers cite passages by id: these anchors must not move when the segmenter changes.
+    assert kb.passages["ms-14"].text.startswith("Common treatments people try for muscle spasms")
+    assert kb.passages["ms-43"].text.startswith("1. Graur JN, Panjabi MM")
+    assert kb.passages["cd-40"].text == "However, treatments often must occur every three to four months to be effective."
+    assert kb.passages["cd-73"].text.startswith("For other concerns or questions")
+
+
+def test_passages_are_whole_sentences(kb):
+    for passage in kb.passages.values():
+        assert passage.text[0].isupper() or passage.text[0] in "\"“1", passage.id
+        assert passage.text.rstrip("\"”)1").endswith((".", "?", "!", ":")), passage.id
+
+
+def test_sources_carry_their_metadata(kb):
+    assert kb.sources["muscle-spasms"].url.startswith("https://www.caringmedical.com/")
+    assert kb.sources["cervical-dystonia"].url is None  # the article names no address
+    for source in kb.sources.values():
+        assert source.text.splitlines()[0].strip() == source.title
+
+
+def test_every_answer_cites_existing_passages(kb):
+    for answer in kb.answers.values():
+        assert answer.citations, answer.id
+        for passage_id in answer.citations:
+            assert passage_id in kb.passages, (answer.id, passage_id)
+
+
+def test_every_answer_is_an_intent_with_enough_training_examples(kb):
+    for answer_id in kb.answers:
+        assert len(TRAINING.get(answer_id, [])) >= 15, answer_id
+    for intent, examples in TRAINING.items():
+        assert len(examples) >= 15, intent
+
+
+def test_every_intent_is_in_the_domain_and_answered_by_the_rule():
+    domain_intents = set(load_yaml("domain.yml")["intents"])
+    rule = load_yaml("data/rules/respond.yml")["rules"][0]["steps"]
+    rule_intents = {step["intent"] for step in rule[0]["or"]}
+    assert rule[1] == {"action": "action_respond"}
+    assert set(TRAINING) == domain_intents == rule_intents
+
+
+def test_every_intent_answered_by_the_action_is_known(kb):
+    from actions.actions import SMALLTALK, FOLLOWUP_PREFIX, OUT_OF_SCOPE
+
+    for intent in TRAINING:
+        handled = intent in kb.answers or intent in SMALLTALK or intent == OUT_OF_SCOPE
+        handled = handled or intent.startswith(FOLLOWUP_PREFIX)
+        assert handled, intent
+
+
+def test_topics_and_followups_point_to_real_answers(kb):
+    followup_aspects = {i[len("followup_"):] for i in TRAINING if i.startswith("followup_")}
+    for topic in kb.topics.values():
+        for aspect, answer_id in topic.followups.items():
+            assert aspect in followup_aspects, (topic.name, aspect)
+            assert answer_id in kb.answers, (topic.name, answer_id)
+    for answer in kb.answers.values():
+        assert answer.topic in kb.topics, answer.id
+        for related in answer.related:
+            assert related in kb.answers, (answer.id, related)
+    for answer_id in kb.messages["starter_questions"]:
+        assert answer_id in kb.answers
+
+
+def test_held_out_nlu_covers_every_intent_with_three_phrasings():
+    assert set(HELD_OUT) == set(TRAINING)
+    for intent, examples in HELD_OUT.items():
+        assert len(examples) >= 3, intent
+
+
+def test_held_out_files_share_nothing_with_training_data():
+    key = lambda text: re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+    training = {key(e) for examples in TRAINING.values() for e in examples}
+    heldout = load_yaml("tests/heldout_questions.yml")
+    texts = [e for examples in HELD_OUT.values() for e in examples]
+    texts += [q["text"] for q in heldout["questions"]] + list(heldout["off_topic"])
+    texts += [t["text"] for c in heldout["conversations"] for t in c["turns"]]
+    leaked = [t for t in texts if key(t) in training]
+    assert not leaked
+
+
+def test_training_examples_are_unique():
+    counts = Counter(e.lower() for examples in TRAINING.values() for e in examples)
+    assert [e for e, n in counts.items() if n > 1] == []
+
+
+def test_held_out_questions_point_to_real_passages(kb):
+    heldout = load_yaml("tests/heldout_questions.yml")
+    turns = heldout["questions"] + [t for c in heldout["conversations"] for t in c["turns"]]
+    for turn in turns:
+        assert turn["passages"] and set(turn["passages"]) <= set(kb.passages), turn["text"]
+    covered = {q["intent"] for q in heldout["questions"]}
+    assert covered == set(kb.answers)
