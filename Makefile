@@ -10,7 +10,7 @@ NLU_DATA  := $(shell find data -name '*.yml')
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup knowledge train run shell test validate clean
+.PHONY: help setup knowledge train run shell test validate latency clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -48,3 +48,6 @@ test: $(MODEL) ## Set up, train if needed, then run every test (unit, knowledge,
 
 clean: ## Remove trained models, results and caches (keeps the virtual environment)
 	rm -rf models results .rasa .pytest_cache
+
+latency: $(MODEL) ## Measure REST round-trip latency (p50/p95/p99 over 200 held-out questions)
+	$(BIN)/python -m scripts.measure_latency 200

@@ -15,6 +15,8 @@ from actions.knowledge import knowledge_base
 SMALLTALK = {"greet", "goodbye", "thanks", "ask_capabilities", "bot_challenge"}
 FOLLOWUP_PREFIX = "followup_"
 OUT_OF_SCOPE = "out_of_scope"
+WHAT_ABOUT = "followup_what_about"
+MAX_EARLIER_TOPICS = 3
 
 
 def payload(kind: str, answer_id: Optional[str] = None, citations=(), suggestions=()) -> Dict[str, Any]:
@@ -33,13 +35,18 @@ class ActionRespond(Action):
     ) -> List[Dict[Text, Any]]:
         message = tracker.latest_message or {}
         ranking = message.get("intent_ranking") or [message.get("intent") or {"name": None, "confidence": 0.0}]
+        if not self.named_topics(tracker) and len(ranking) > 1 and ranking[0].get("name") == WHAT_ABOUT:
+            # "what about X?" is only that when X is a known term ("and how often?" is not): take the
+            # classifier's probabilities given that it is something else.
+            rest = sum(r["confidence"] for r in ranking[1:]) or 1.0
+            ranking = [{**r, "confidence": r["confidence"] / rest} for r in ranking[1:]]
         top = ranking[0]
         runner_up = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
         intent, confidence = top.get("name"), top.get("confidence") or 0.0
         confident = confidence >= config.ANSWER_MIN_CONFIDENCE and confidence - runner_up >= config.ANSWER_MIN_MARGIN
 
         if confident and intent in self.kb.answers:
-            return self.answer(dispatcher, intent)
+            return self.answer(dispatcher, intent, tracker)
         if confident and intent in SMALLTALK:
             return self.smalltalk(dispatcher, intent)
         if confident and intent and intent.startswith(FOLLOWUP_PREFIX):
@@ -54,14 +61,35 @@ class ActionRespond(Action):
                 return self.offer(dispatcher, self.kb.message("clarify"), "clarify", candidates)
         return self.offer(dispatcher, self.kb.message("fallback"), "fallback", self.kb.messages["starter_questions"])
 
-    def answer(self, dispatcher: CollectingDispatcher, answer_id: str) -> List[Dict[Text, Any]]:
+    def answer(
+        self, dispatcher: CollectingDispatcher, answer_id: str, tracker: Optional[Tracker] = None
+    ) -> List[Dict[Text, Any]]:
+        """Utter an answer with its passages; its topic becomes the conversation's current topic."""
         answer = self.kb.answers[answer_id]
         suggestions = [self.kb.suggestion(a) for a in self.kb.related(answer_id)]
         dispatcher.utter_message(
             text=answer.text,
             json_message=payload("answer", answer_id, self.kb.citations(answer_id), suggestions),
         )
-        return [SlotSet("topic", answer.topic), SlotSet("last_answer", answer_id)]
+        return [SlotSet("last_answer", answer_id), *self.remember_topic(answer.topic, tracker)]
+
+    def named_topics(self, tracker: Tracker) -> List[str]:
+        """Topics of the terms the entity ruler found in the latest message, in order."""
+        entities = (tracker.latest_message or {}).get("entities") or []
+        topics = [self.kb.topic_for_term(e.get("value", "")) for e in entities]
+        return [t for t in topics if t]
+
+    def remember_topic(self, topic: str, tracker: Optional[Tracker]) -> List[Dict[Text, Any]]:
+        """The answer's topic becomes current; the previous one and any other topic the patient just named
+        move to the front of `earlier_topics`, so that a later "it" can still refer to them."""
+        if tracker is None:
+            return [SlotSet("topic", topic)]
+        candidates = [*self.named_topics(tracker), tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])]
+        earlier: List[str] = []
+        for candidate in candidates:
+            if candidate and candidate != topic and candidate not in earlier:
+                earlier.append(candidate)
+        return [SlotSet("topic", topic), SlotSet("earlier_topics", earlier[:MAX_EARLIER_TOPICS])]
 
     def smalltalk(self, dispatcher: CollectingDispatcher, intent: str) -> List[Dict[Text, Any]]:
         suggestions = []
@@ -73,22 +101,32 @@ class ActionRespond(Action):
         return []
 
     def followup(self, dispatcher: CollectingDispatcher, tracker: Tracker, aspect: str) -> List[Dict[Text, Any]]:
-        """A question that refers back ("how often?"): a topic named in this message wins, else the slot."""
-        named = [self.kb.topic_for_term(e.get("value", "")) for e in tracker.latest_message.get("entities", [])]
-        topic = next((t for t in named if t), None) or tracker.get_slot("topic")
-        if topic not in self.kb.topics:
+        """A question that refers back ("how often?", "what about massage?").
+
+        A topic named in the message wins; otherwise "it" is the most recent topic of the conversation for
+        which the articles cover this aspect.
+        """
+        named = self.named_topics(tracker)
+        if aspect == "what_about" and named:
+            answer_id = self.kb.topic_answer(named[-1], tracker.get_slot("last_answer"))
+            return self.answer(dispatcher, answer_id, tracker)
+        recent = named[:1] or [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])]
+        recent = [t for t in recent if t in self.kb.topics]
+        if not recent:
             return self.offer(
                 dispatcher, self.kb.message("followup_without_topic"), "clarify", self.kb.messages["starter_questions"]
             )
-        answer_id = self.kb.followup(topic, aspect)
-        if answer_id:
-            return self.answer(dispatcher, answer_id)
+        for topic in recent:
+            answer_id = self.kb.followup(topic, aspect)
+            if answer_id:
+                return self.answer(dispatcher, answer_id, tracker)
+        topic = recent[0]
         text = self.kb.message(
             "followup_not_covered",
             aspect=self.kb.messages["aspects"].get(aspect, "that about"),
             topic=self.kb.topics[topic].label,
         )
-        return self.offer(dispatcher, text, "clarify", self.kb.topic_answers(topic)) + [SlotSet("topic", topic)]
+        return self.offer(dispatcher, text, "clarify", self.kb.topic_answers(topic))
 
     def offer(self, dispatcher: CollectingDispatcher, text: str, kind: str, answer_ids: List[str]) -> List[Dict]:
         """A reply without an answer: the question buttons a patient can pick from instead."""

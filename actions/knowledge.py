@@ -42,6 +42,7 @@ class Answer:
 class Topic:
     name: str
     label: str
+    answers: List[str]
     terms: List[str]
     followups: Dict[str, str]
 
@@ -66,7 +67,7 @@ class KnowledgeBase:
             answer_id: Answer(id=answer_id, **fields) for answer_id, fields in load("answers.yml")["answers"].items()
         }
         self.topics: Dict[str, Topic] = {
-            name: Topic(name, t["label"], t["terms"], t.get("followups") or {})
+            name: Topic(name, t["label"], t["answers"], t["terms"], t.get("followups") or {})
             for name, t in load("topics.yml")["topics"].items()
         }
         self.messages: dict = load("messages.yml")
@@ -91,6 +92,9 @@ class KnowledgeBase:
             )
         return result
 
+    def source_of(self, answer_id: str) -> str:
+        return self.passages[self.answers[answer_id].citations[0]].source_id
+
     def suggestion(self, answer_id: str) -> dict:
         return {"title": self.answers[answer_id].question, "payload": f"/{answer_id}"}
 
@@ -111,6 +115,14 @@ class KnowledgeBase:
 
     def followup(self, topic: str, aspect: str) -> Optional[str]:
         return self.topics[topic].followups.get(aspect) if topic in self.topics else None
+
+    def topic_answer(self, topic: str, previous_answer: Optional[str] = None) -> str:
+        """The answer to "what about <topic>?": from the article of the previous answer where there is a choice."""
+        answers = self.topics[topic].answers
+        if previous_answer in self.answers:
+            same_article = [a for a in answers if self.source_of(a) == self.source_of(previous_answer)]
+            return (same_article or answers)[0]
+        return answers[0]
 
     # --- reply texts ---------------------------------------------------------------------------
     def message(self, *path: str, **values: str) -> str:

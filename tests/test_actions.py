@@ -129,3 +129,72 @@ async def test_a_message_without_intent_does_not_crash(dispatcher, make_tracker)
     tracker = make_tracker([(None, 0.0)])
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["kind"] == "fallback"
+
+
+def topic_entity(value: str) -> list:
+    return [{"entity": "topic", "value": value, "start": 0, "end": len(value)}]
+
+
+@pytest.mark.parametrize(
+    "previous_answer, expected",
+    [("ms_massage", "ms_physical_therapy"), ("cd_botox_what", "cd_physical_therapy"), (None, "ms_physical_therapy")],
+)
+async def test_what_about_answers_from_the_article_of_the_conversation(
+    dispatcher, make_tracker, previous_answer, expected
+):
+    tracker = make_tracker(
+        [("followup_what_about", 0.9)], "what about physio?", topic_entity("physio"), {"last_answer": previous_answer}
+    )
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == expected
+
+
+async def test_what_about_without_a_named_topic_asks_back(dispatcher, make_tracker):
+    message, _ = await respond(dispatcher, make_tracker([("followup_what_about", 0.9)], "what about that"))
+    assert message["custom"]["kind"] == "clarify"
+
+
+async def test_it_refers_to_the_latest_topic_the_question_fits(dispatcher, make_tracker):
+    """After joint instability, then physical therapy, "what can fix it?" is about the instability."""
+    slots = {"topic": "physical_therapy", "earlier_topics": ["massage", "joint_instability"]}
+    message, events = await respond(dispatcher, make_tracker([("followup_treatment", 0.9)], slots=slots))
+    assert message["custom"]["answer_id"] == "ms_prolotherapy_what"
+    assert SlotSet("topic", "prolotherapy") in events
+    assert SlotSet("earlier_topics", ["physical_therapy", "massage", "joint_instability"]) in events
+
+
+@pytest.mark.parametrize(
+    "aspect, topic, expected",
+    [
+        ("duration", "prolotherapy", "ms_ligament_repair_time"),
+        ("combine", "botox", "cd_botox_with_pills"),
+        ("evidence", "physical_therapy", "cd_pt_review"),
+    ],
+)
+async def test_more_followup_aspects(dispatcher, make_tracker, aspect, topic, expected):
+    message, _ = await respond(dispatcher, make_tracker([(f"followup_{aspect}", 0.9)], slots={"topic": topic}))
+    assert message["custom"]["answer_id"] == expected
+
+
+async def test_earlier_topics_stay_short_and_unique(dispatcher, make_tracker):
+    slots = {"topic": "botox", "earlier_topics": ["massage", "rest", "whiplash"]}
+    _, events = await respond(dispatcher, make_tracker([("cd_baclofen", 0.9)], slots=slots))
+    assert SlotSet("earlier_topics", ["botox", "massage", "rest"]) in events
+
+
+async def test_what_about_without_a_known_term_falls_to_the_next_intent(dispatcher, make_tracker):
+    tracker = make_tracker(
+        [("followup_what_about", 0.66), ("followup_frequency", 0.29)], "and how often?", slots={"topic": "botox"}
+    )
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_botox_frequency"
+
+
+async def test_topics_the_patient_names_are_remembered(dispatcher, make_tracker):
+    tracker = make_tracker(
+        [("ms_massage", 0.9)], "can massage fix joint instability",
+        topic_entity("massage") + topic_entity("joint instability"), {"topic": "whiplash"},
+    )
+    _, events = await respond(dispatcher, tracker)
+    assert SlotSet("topic", "massage") in events
+    assert SlotSet("earlier_topics", ["joint_instability", "whiplash"]) in events

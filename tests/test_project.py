@@ -1,0 +1,54 @@
+"""The README tells the truth about the repository: its files, its commands, and what is ignored."""
+import re
+import subprocess
+
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
+
+
+def test_every_make_command_in_the_readme_exists_and_is_in_help():
+    targets = set(re.findall(r"^([a-z][a-z-]*):.*## ", MAKEFILE, re.M))
+    mentioned = set(re.findall(r"`make ([a-z-]+)", README))
+    assert mentioned and mentioned <= targets, mentioned - targets
+    help_text = subprocess.run(["make", "help"], cwd=ROOT, capture_output=True, text=True).stdout
+    for target in targets:
+        assert f"make {target} " in help_text, target
+
+
+def layout_paths() -> list:
+    """Paths in the README's layout block: top-level entries, and entries indented under a folder."""
+    layout = README.split("## Project layout", 1)[1].split("```", 2)[1]
+    paths, folder = [], ""
+    for line in layout.splitlines():
+        match = re.match(r"^( *)(\S+)", line)
+        if not match:
+            continue
+        indent, name = match.groups()
+        if indent:
+            paths.append(folder + name)
+        else:
+            paths.append(name)
+            folder = name if name.endswith("/") else ""
+    return paths
+
+
+def test_every_file_in_the_readme_layout_exists():
+    paths = layout_paths()
+    assert len(paths) > 20
+    generated = ("models/", "results/")
+    assert [p for p in paths if p not in generated and not (ROOT / p).exists()] == []
+
+
+def test_every_tracked_file_is_in_the_readme_layout():
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    listed = layout_paths()
+    unlisted = [p for p in tracked if not any(p == l or (l.endswith("/") and p.startswith(l)) for l in listed)]
+    assert tracked and unlisted == []
+
+
+def test_generated_files_are_ignored():
+    ignored = (ROOT / ".gitignore").read_text()
+    for entry in ("models/", "results/", ".venv/", "*.db"):
+        assert entry in ignored
