@@ -35,7 +35,8 @@ class ActionRespond(Action):
     ) -> List[Dict[Text, Any]]:
         message = tracker.latest_message or {}
         ranking = message.get("intent_ranking") or [message.get("intent") or {"name": None, "confidence": 0.0}]
-        if not self.named_topics(tracker) and len(ranking) > 1 and ranking[0].get("name") == WHAT_ABOUT:
+        named = self.named_topics(tracker)
+        if not named and len(ranking) > 1 and ranking[0].get("name") == WHAT_ABOUT:
             # "what about X?" is only that when X is a known term ("and how often?" is not): take the
             # classifier's probabilities given that it is something else.
             rest = sum(r["confidence"] for r in ranking[1:]) or 1.0
@@ -45,7 +46,7 @@ class ActionRespond(Action):
         intent, confidence = top.get("name"), top.get("confidence") or 0.0
         confident = confidence >= config.ANSWER_MIN_CONFIDENCE and confidence - runner_up >= config.ANSWER_MIN_MARGIN
 
-        if confident and intent in self.kb.answers:
+        if confident and intent in self.kb.answers and (named or confidence >= config.ANSWER_MIN_CONFIDENCE_WITHOUT_TERM):
             return self.answer(dispatcher, intent, tracker)
         if confident and intent in SMALLTALK:
             return self.smalltalk(dispatcher, intent)

@@ -9,6 +9,9 @@ def _float(name: str, default: float) -> float:
 # How sure the intent classifier must be before an answer is given without asking back. Chosen by
 # cross-validation on the training data (see README, "How answers are chosen"), never on the test files.
 ANSWER_MIN_CONFIDENCE = _float("ANSWER_MIN_CONFIDENCE", 0.40)
+# Without any medical term the entity ruler knows in the message, the classifier leans on small words
+# ("what is ..."), so it must be surer before answering.
+ANSWER_MIN_CONFIDENCE_WITHOUT_TERM = _float("ANSWER_MIN_CONFIDENCE_WITHOUT_TERM", 0.50)
 # How far the best answer must lead the runner-up; closer than this is ambiguous and gets "did you mean".
 ANSWER_MIN_MARGIN = _float("ANSWER_MIN_MARGIN", 0.10)
 # Below this, a candidate is too unlikely to be offered as "did you mean".

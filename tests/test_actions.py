@@ -198,3 +198,14 @@ async def test_topics_the_patient_names_are_remembered(dispatcher, make_tracker)
     _, events = await respond(dispatcher, tracker)
     assert SlotSet("topic", "massage") in events
     assert SlotSet("earlier_topics", ["joint_instability", "whiplash"]) in events
+
+
+async def test_without_a_known_term_an_answer_needs_more_confidence(dispatcher, make_tracker):
+    confidence = (config.ANSWER_MIN_CONFIDENCE + config.ANSWER_MIN_CONFIDENCE_WITHOUT_TERM) / 2
+    ranking = [("cd_what_is", confidence), ("out_of_scope", 0.05)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "what is the meaning of life"))
+    assert message["custom"]["kind"] == "clarify"
+    tracker = make_tracker(ranking, "what is dystonia", topic_entity("dystonia"))
+    dispatcher.messages.clear()
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_what_is"

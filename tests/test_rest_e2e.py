@@ -50,6 +50,7 @@ def test_follow_ups_are_answered_in_context(server_url):
             if not cited(custom) & set(turn["passages"]):
                 misses.append(f"{turn['text']!r} -> {custom['kind']} {custom.get('answer_id')}")
     turns = sum(len(c["turns"]) for c in HELDOUT["conversations"])
+    print(f"follow-up turns with an acceptable passage {1 - len(misses) / turns:.3f} of {turns}")
     assert 1 - len(misses) / turns >= MIN_ANSWER_ACCURACY, "\n".join(misses)
 
 
@@ -57,9 +58,9 @@ def test_off_topic_questions_get_no_citation(server_url):
     cited_anyway = []
     for text in HELDOUT["off_topic"]:
         custom = ask(server_url, uuid.uuid4().hex, text)
-        assert custom["kind"] in ("fallback", "clarify", "smalltalk"), (text, custom)
-        if custom["citations"]:
-            cited_anyway.append(text)
+        if custom["kind"] == "answer" or custom["citations"]:
+            cited_anyway.append(f"{text!r} -> {custom['answer_id']}")
+    print(f"off-topic without citation {1 - len(cited_anyway) / len(HELDOUT['off_topic']):.3f} of {len(HELDOUT['off_topic'])}")
     assert cited_anyway == []
 
 
