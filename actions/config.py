@@ -18,3 +18,6 @@ ANSWER_MIN_MARGIN = _float("ANSWER_MIN_MARGIN", 0.10)
 CLARIFY_MIN_CONFIDENCE = _float("CLARIFY_MIN_CONFIDENCE", 0.10)
 # At most this many questions are offered as buttons.
 MAX_CHOICES = 3
+# The emergency intent is a second net behind the rules: it raises the alarm from this confidence on, when
+# no rule matched the message at all (a negated or past mention is left to the rules).
+EMERGENCY_MIN_CONFIDENCE = _float("EMERGENCY_MIN_CONFIDENCE", 0.50)

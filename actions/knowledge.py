@@ -8,6 +8,8 @@ from typing import Dict, List, Optional
 
 import yaml
 
+from actions.clinic import clinic
+
 KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
 MAX_SUGGESTIONS = 3
 
@@ -36,6 +38,7 @@ class Answer:
     text: str
     citations: List[str]
     related: List[str] = field(default_factory=list)
+    kind: str = "answer"  # "refer" for dosing and diagnosis questions
 
 
 @dataclass(frozen=True)
@@ -104,10 +107,11 @@ class KnowledgeBase:
         if answer.related:
             return answer.related[:MAX_SUGGESTIONS]
         same_topic = [a.id for a in self.answers.values() if a.topic == answer.topic and a.id != answer_id]
+        same_topic = [a for a in same_topic if self.answers[a].kind == "answer"]
         return same_topic[:MAX_SUGGESTIONS]
 
     def topic_answers(self, topic: str) -> List[str]:
-        return [a.id for a in self.answers.values() if a.topic == topic]
+        return [a.id for a in self.answers.values() if a.topic == topic and a.kind == "answer"]
 
     # --- topics and follow-ups -----------------------------------------------------------------
     def topic_for_term(self, term: str) -> Optional[str]:
@@ -126,10 +130,12 @@ class KnowledgeBase:
 
     # --- reply texts ---------------------------------------------------------------------------
     def message(self, *path: str, **values: str) -> str:
+        """A reply text with its {placeholders} filled: the scope, the clinic's details and `values`."""
         text = self.messages
         for key in path:
             text = text[key]
-        return text.format(scope=self.messages["scope"], **values)
+        details = {key: value or "" for key, value in clinic().items()}
+        return text.format(scope=self.messages["scope"], clinic=details["name"], **{**details, **values})
 
 
 @lru_cache(maxsize=1)

@@ -209,3 +209,106 @@ async def test_without_a_known_term_an_answer_needs_more_confidence(dispatcher, 
     dispatcher.messages.clear()
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["answer_id"] == "cd_what_is"
+
+
+# ---- safety: emergencies, referrals, handoff, disclaimer ------------------------------------------------
+
+
+async def test_an_emergency_interrupts_whatever_the_classifier_thinks(dispatcher, make_tracker):
+    tracker = make_tracker(
+        [("cd_botox_frequency", 0.95)], "how often do I need botox? I can't breathe since the last one",
+        slots={"topic": "botox"},
+    )
+    message, events = await respond(dispatcher, tracker)
+    custom = message["custom"]
+    assert custom["kind"] == "emergency" and custom["citations"] == [] and custom["answer_id"] is None
+    assert custom["categories"] == ["breathing"]
+    assert custom["contacts"] == [{"label": "Emergency", "number": "911", "href": "tel:911"}]
+    assert "call 911 now" in message["text"] and "every three to four months" not in message["text"]
+    assert events == []  # the conversation's topic is kept for afterwards
+
+
+async def test_poisoning_and_self_harm_name_their_own_lines(dispatcher, make_tracker):
+    message, _ = await respond(dispatcher, make_tracker([("greet", 0.9)], "my son swallowed my baclofen pills"))
+    assert [c["label"] for c in message["custom"]["contacts"]] == ["Emergency", "Poison Control"]
+    assert "1-800-222-1222" in message["text"]
+    dispatcher.messages.clear()
+    message, _ = await respond(dispatcher, make_tracker([("greet", 0.9)], "i want to kill myself"))
+    assert [c["href"] for c in message["custom"]["contacts"]] == ["tel:911", "tel:988"]
+    assert "988" in message["text"]
+
+
+async def test_the_emergency_intent_is_a_second_net(dispatcher, make_tracker):
+    tracker = make_tracker([("emergency", 0.7), ("cd_what_is", 0.1)], "something is very wrong help")
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["kind"] == "emergency" and message["custom"]["categories"] == []
+
+
+async def test_a_negated_red_flag_is_not_overruled_by_the_intent(dispatcher, make_tracker):
+    tracker = make_tracker([("emergency", 0.7), ("cd_what_is", 0.2)], "no trouble breathing, what is dystonia")
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["kind"] != "emergency"
+
+
+async def test_a_past_red_flag_gets_the_answer_and_a_reminder(kb, dispatcher, make_tracker):
+    tracker = make_tracker([("cd_what_is", 0.9)], "I had chest pain last year. what is cervical dystonia?")
+    events = await ActionRespond().run(dispatcher, tracker, domain={})
+    answer, reminder = dispatcher.messages
+    assert answer["custom"]["answer_id"] == "cd_what_is"
+    assert reminder["text"] == "If you have chest pain now, call 911 straight away." and not reminder.get("custom")
+    assert SlotSet("topic", "cervical_dystonia") in events
+
+
+@pytest.mark.parametrize(
+    "text, ranking, expected",
+    [
+        ("how many mg of baclofen should I take", [("cd_baclofen", 0.9)], "ask_dosage"),
+        ("what would you advise for my dose", [("ask_dosage", 0.8)], "ask_dosage"),
+        ("do I have cervical dystonia?", [("cd_what_is", 0.9)], "ask_diagnosis"),
+    ],
+)
+async def test_dosing_and_diagnosis_are_referred_with_the_articles_advice(
+    kb, dispatcher, make_tracker, text, ranking, expected
+):
+    message, _ = await respond(dispatcher, make_tracker(ranking, text))
+    custom = message["custom"]
+    assert custom["kind"] == "refer" and custom["answer_id"] == expected
+    assert message["text"] == kb.answers[expected].text
+    assert not any(ch.isdigit() for ch in message["text"])  # no numbers, no doses
+    assert custom["citations"]
+    if expected == "ask_dosage":
+        assert "cd-48" in [c["passage_id"] for c in custom["citations"]]  # "always follow the directions ..."
+
+
+async def test_handoff_gives_the_clinics_contact_details(dispatcher, make_tracker):
+    message, _ = await respond(dispatcher, make_tracker([("request_human", 0.9)], "can I talk to a person"))
+    custom = message["custom"]
+    assert custom["kind"] == "handoff" and custom["citations"] == []
+    assert custom["contact"] == {
+        "name": "Example Spine & Movement Clinic",
+        "phone": "+1 555 010 0100",
+        "phone_href": "tel:+15550100100",
+        "opening_hours": "Monday to Friday, 8am to 5pm",
+        "booking_url": "https://clinic.example/book",
+    }
+    assert "+1 555 010 0100" in message["text"] and "https://clinic.example/book" in message["text"]
+
+
+async def test_session_start_says_the_disclaimer_once(dispatcher, make_tracker):
+    from rasa_sdk.events import ActionExecuted, SessionStarted
+
+    from actions.actions import ActionSessionStart
+
+    events = await ActionSessionStart().run(dispatcher, make_tracker([("greet", 1.0)]), domain={})
+    assert events == [SessionStarted(), ActionExecuted("action_listen")]
+    [message] = dispatcher.messages
+    assert message["custom"]["kind"] == "disclaimer"
+    for words in ("automated assistant", "not medical advice", "personal health details", "call 911"):
+        assert words in message["text"]
+
+
+async def test_what_about_is_dropped_wherever_it_ranks_without_a_known_term(dispatcher, make_tracker):
+    ranking = [("followup_frequency", 0.42), ("followup_what_about", 0.33), ("cd_botox_frequency", 0.09)]
+    tracker = make_tracker(ranking, "ok. how often are the injections?", slots={"topic": "botox"})
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_botox_frequency"

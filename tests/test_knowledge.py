@@ -85,10 +85,10 @@ def test_every_intent_is_in_the_domain_and_answered_by_the_rule():
 
 
 def test_every_intent_answered_by_the_action_is_known(kb):
-    from actions.actions import SMALLTALK, FOLLOWUP_PREFIX, OUT_OF_SCOPE
+    from actions.actions import EMERGENCY, FOLLOWUP_PREFIX, HANDOFF, OUT_OF_SCOPE, SMALLTALK
 
     for intent in TRAINING:
-        handled = intent in kb.answers or intent in SMALLTALK or intent == OUT_OF_SCOPE
+        handled = intent in kb.answers or intent in SMALLTALK or intent in (OUT_OF_SCOPE, EMERGENCY, HANDOFF)
         handled = handled or intent.startswith(FOLLOWUP_PREFIX)
         assert handled, intent
 
@@ -120,6 +120,9 @@ def test_held_out_files_share_nothing_with_training_data():
     texts = [e for examples in HELD_OUT.values() for e in examples]
     texts += [q["text"] for q in heldout["questions"]] + list(heldout["off_topic"])
     texts += [t["text"] for c in heldout["conversations"] for t in c["turns"]]
+    safety = load_yaml("tests/safety_cases.yml")
+    texts += [c["text"] for key in ("red_flags", "not_emergencies", "dosing") for c in safety[key]]
+    texts += safety["handoff"]
     leaked = [t for t in texts if key(t) in training]
     assert not leaked
 
@@ -135,4 +138,4 @@ def test_held_out_questions_point_to_real_passages(kb):
     for turn in turns:
         assert turn["passages"] and set(turn["passages"]) <= set(kb.passages), turn["text"]
     covered = {q["intent"] for q in heldout["questions"]}
-    assert covered == set(kb.answers)
+    assert covered == {a.id for a in kb.answers.values() if a.kind == "answer"}

@@ -13,11 +13,16 @@ HELDOUT = load_yaml("tests/heldout_questions.yml")
 MIN_ANSWER_ACCURACY = 0.95  # share of held-out questions whose cited passage is an acceptable one
 
 
-def ask(url: str, sender: str, text: str) -> dict:
+def post(url: str, sender: str, text: str) -> list:
     response = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=30)
     response.raise_for_status()
-    customs = [m["custom"] for m in response.json() if "custom" in m]
-    assert len(customs) == 1, response.json()
+    return response.json()
+
+
+def ask(url: str, sender: str, text: str) -> dict:
+    """The `custom` payload of the reply (the disclaimer of a conversation's first reply aside)."""
+    customs = [m["custom"] for m in post(url, sender, text) if "custom" in m and m["custom"]["kind"] != "disclaimer"]
+    assert len(customs) == 1, customs
     return customs[0]
 
 
@@ -69,3 +74,13 @@ def test_conversations_are_kept_apart(server_url):
     assert ask(server_url, first, "tell me about botox for dystonia")["kind"] == "answer"
     assert ask(server_url, second, "what is prolotherapy")["kind"] == "answer"
     assert ask(server_url, first, "how often?")["answer_id"] == "cd_botox_frequency"
+
+
+def test_the_disclaimer_comes_once_at_the_start(server_url):
+    sender = uuid.uuid4().hex
+    first = post(server_url, sender, "hello")
+    kinds = [m["custom"]["kind"] for m in first if "custom" in m]
+    assert kinds == ["disclaimer", "smalltalk"]
+    assert "automated assistant" in first[0]["text"]
+    second = post(server_url, sender, "what is cervical dystonia")
+    assert [m["custom"]["kind"] for m in second if "custom" in m] == ["answer"]
