@@ -10,7 +10,7 @@ NLU_DATA  := $(shell find data -name '*.yml')
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup knowledge train run shell test validate latency clean
+.PHONY: help setup browser-deps knowledge train run shell test validate latency clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,6 +22,14 @@ $(BIN)/.installed: requirements.txt requirements-dev.txt scripts/find-python310.
 	@touch $@
 
 setup: $(BIN)/.installed ## Create the virtual environment (Python 3.10) and install pinned dependencies
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+browser-deps: node_modules/.package-lock.json ## Install what the browser tests need: Debian's chromium (as root) and axe-core (npm)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else echo "warning: chromium is missing (sudo apt-get install chromium): the browser tests will be skipped"; fi; }
 
 knowledge: $(BIN)/.installed ## Re-segment the articles into knowledge/passages.yml (spaCy sentencizer)
 	$(BIN)/python -m scripts.build_passages
@@ -43,10 +51,10 @@ shell: $(MODEL) ## Chat with the assistant in the terminal
 validate: $(BIN)/.installed ## Check domain and training data consistency
 	$(BIN)/rasa data validate --fail-on-warnings
 
-test: $(MODEL) ## Set up, train if needed, then run every test (unit, knowledge, NLU, conversations, REST end to end)
+test: $(MODEL) browser-deps ## Set up, train if needed, then run every test (unit, knowledge, NLU, conversations, REST, browser)
 	$(BIN)/python -m pytest
 
-clean: ## Remove trained models, results and caches (keeps the virtual environment)
+clean: ## Remove trained models, results and caches (keeps the virtual environment and node_modules)
 	rm -rf models results .rasa .pytest_cache
 
 latency: $(MODEL) ## Measure REST round-trip latency (p50/p95/p99 over 200 held-out questions)

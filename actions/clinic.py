@@ -2,11 +2,11 @@
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Optional
+from typing import Any, Dict, Optional
 
 import yaml
 
-DEFAULTS: Dict[str, Optional[str]] = {
+DEFAULTS: Dict[str, Any] = {
     "name": "our clinic",
     "phone": None,
     "booking_url": None,
@@ -14,21 +14,27 @@ DEFAULTS: Dict[str, Optional[str]] = {
     "emergency_number": "911",
     "poison_control": "1-800-222-1222",
     "crisis_line": "988",
+    "allowed_origins": ["http://localhost:8000"],
 }
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "clinic.yml"
 
 
-def load(path: Optional[Path] = None) -> Dict[str, Optional[str]]:
+def load(path: Optional[Path] = None) -> Dict[str, Any]:
     path = Path(path or os.environ.get("CLINIC_CONFIG") or DEFAULT_PATH)
-    configured = yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
-    unknown = set(configured or {}) - set(DEFAULTS)
+    configured = (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None) or {}
+    unknown = set(configured) - set(DEFAULTS)
     if unknown:
         raise ValueError(f"{path}: unknown keys {sorted(unknown)}; known: {sorted(DEFAULTS)}")
-    return {key: str(value) if value is not None else None for key, value in {**DEFAULTS, **(configured or {})}.items()}
+    merged = {**DEFAULTS, **configured}
+    origins = [str(origin).rstrip("/") for origin in merged.pop("allowed_origins") or []]
+    if any(origin == "*" or not origin.startswith(("http://", "https://")) for origin in origins):
+        raise ValueError(f"{path}: allowed_origins must list http(s) origins, never '*': {origins}")
+    details = {key: str(value) if value is not None else None for key, value in merged.items()}
+    return {**details, "allowed_origins": origins}
 
 
 @lru_cache(maxsize=1)
-def clinic() -> Dict[str, Optional[str]]:
+def clinic() -> Dict[str, Any]:
     return load()
 
 

@@ -27,6 +27,7 @@ class Passage:
     id: str
     source_id: str
     section: str
+    paragraph: int
     text: str
 
 

@@ -1,7 +1,7 @@
 """Cut the articles in knowledge/articles/ into passages and write knowledge/passages.yml.
 
 A passage is one or more whole sentences of one article line, a verbatim span of the article, with the
-section heading it stands under. Run `make knowledge` after an article changes; tests check that the
+section heading it stands under and the number of its line (paragraph) in the article. Run `make knowledge` after an article changes; tests check that the
 committed file matches what this produces.
 """
 import re
@@ -36,6 +36,7 @@ def segment(source: Dict, text: str, nlp=None) -> List[Dict]:
     skipped = set(source.get("exclude", [])) | {source["title"]}
     section = source["intro_section"]
     passages: List[Dict] = []
+    paragraph = 0
     for raw in text.splitlines():
         line = raw.strip()
         if not line or line in skipped:
@@ -43,6 +44,7 @@ def segment(source: Dict, text: str, nlp=None) -> List[Dict]:
         if line in headings:
             section = line
             continue
+        paragraph += 1
         if line in references:
             pieces, where = [line], source["references_section"]
         else:
@@ -53,6 +55,7 @@ def segment(source: Dict, text: str, nlp=None) -> List[Dict]:
                     "id": f"{source['prefix']}-{len(passages) + 1:02d}",
                     "source_id": source["source_id"],
                     "section": where,
+                    "paragraph": paragraph,
                     "text": piece,
                 }
             )

@@ -1,18 +1,24 @@
-"""Start the action server and the Rasa server, wait until both answer, and stop them again.
+"""Start the action server, the Rasa server and the demo clinic page, wait until they answer, stop them again.
 
-`python -m scripts.servers` is `make run` (REST channel on :5005); `--shell` is `make shell`.
-Tests and measurements use `running_servers()` on ports of their own.
-Settings: RASA_PORT (5005), ACTION_PORT (5055), RASA_INTERFACE (0.0.0.0), CORS_ORIGINS (http://localhost:8000).
+`python -m scripts.servers` is `make run`: REST channel, widget and article pages on :5005, the demo clinic
+page with the widget on http://localhost:8000. `--shell` is `make shell`.
+Tests and measurements use `running_servers()` and `demo_site()` on ports of their own.
+Settings: RASA_PORT (5005), ACTION_PORT (5055), DEMO_PORT (8000), RASA_INTERFACE (0.0.0.0); the allowed
+origins (CORS) come from clinic.yml.
 """
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Iterator, List, Optional
+
+from actions.clinic import clinic
 
 ROOT = Path(__file__).resolve().parent.parent
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
@@ -65,8 +71,10 @@ def running_servers(
     cors: Optional[List[str]] = None,
     endpoints: Optional[Path] = None,
     log=None,
+    processes: Optional[List[subprocess.Popen]] = None,
 ) -> Iterator[str]:
-    """Both servers; yields the Rasa server's base URL."""
+    """Both servers; yields the Rasa server's base URL. `processes` receives the Rasa server's process
+    (for tests that stop it)."""
     if endpoints is None:
         endpoints = ROOT / "results" / f"endpoints-{action_port}.yml"
         endpoints.parent.mkdir(exist_ok=True)
@@ -76,16 +84,47 @@ def running_servers(
             RASA, "run", "--model", str(MODEL), "--credentials", str(ROOT / "credentials.yml"),
             "--endpoints", str(endpoints), "--interface", interface, "--port", str(rasa_port),
         ]
-        if cors:
-            command += ["--cors", *cors]
+        command += ["--cors", *(cors if cors is not None else clinic()["allowed_origins"])]
         process = subprocess.Popen(
             command, cwd=ROOT, env={**os.environ, **QUIET}, stdout=log, stderr=subprocess.STDOUT if log else None
         )
+        if processes is not None:
+            processes.append(process)
         try:
             _wait_until_up(f"http://127.0.0.1:{rasa_port}/", process, "Rasa server", 240)
             yield f"http://127.0.0.1:{rasa_port}"
         finally:
             _stop(process)
+
+
+@contextmanager
+def demo_site(port: int, rasa_url: str, host: str = "127.0.0.1") -> Iterator[str]:
+    """The demo clinic page (web/demo/) from its own origin, its widget tag pointing at `rasa_url`."""
+    page = (ROOT / "web" / "demo" / "index.html").read_text(encoding="utf-8")
+    page = page.replace("http://localhost:5005", rasa_url).encode("utf-8")
+
+    class Handler(SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            if self.path.split("?")[0] not in ("/", "/index.html"):
+                self.send_error(404)
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer((host, port), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def main() -> None:
@@ -97,11 +136,14 @@ def main() -> None:
             subprocess.run([RASA, "shell", "--model", str(MODEL), "--endpoints", str(ROOT / "endpoints.yml")],
                            cwd=ROOT, env={**os.environ, **QUIET})
         return
-    cors = os.environ.get("CORS_ORIGINS", "http://localhost:8000").split()
+    demo_port = int(os.environ.get("DEMO_PORT", 8000))
     interface = os.environ.get("RASA_INTERFACE", "0.0.0.0")
-    with running_servers(rasa_port, action_port, interface, cors, endpoints=ROOT / "endpoints.yml"):
+    with running_servers(rasa_port, action_port, interface, endpoints=ROOT / "endpoints.yml"), demo_site(
+        demo_port, f"http://localhost:{rasa_port}"
+    ):
         print(
-            "\nThe assistant is ready. Talk to it over REST, for example:\n"
+            f"\nThe assistant is ready. Open the demo clinic page with the chat widget: http://localhost:{demo_port}\n"
+            "Or talk to it over REST, for example:\n"
             f"  curl -s -X POST http://localhost:{rasa_port}/webhooks/rest/webhook \\\n"
             "       -H 'Content-Type: application/json' "
             "-d '{\"sender\": \"try-it-1\", \"message\": \"what is cervical dystonia?\"}'\n"

@@ -64,11 +64,28 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory):
-    """The real action server and Rasa server with the trained model, on free ports."""
+def demo_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory, demo_port):
+    """The real action server and Rasa server with the trained model, on free ports; the test demo page's
+    origin is allowed (CORS) besides the clinic's."""
+    from actions.clinic import clinic
     from scripts.servers import running_servers
 
+    cors = [*clinic()["allowed_origins"], f"http://localhost:{demo_port}"]
     log = open(tmp_path_factory.mktemp("servers") / "servers.log", "w")
-    with running_servers(rasa_port=free_port(), action_port=free_port(), log=log) as url:
+    with running_servers(rasa_port=free_port(), action_port=free_port(), cors=cors, log=log) as url:
         yield url
     log.close()
+
+
+@pytest.fixture(scope="session")
+def demo_url(server_url, demo_port):
+    """The demo clinic page, from its own origin, with the widget tag pointing at the test server."""
+    from scripts.servers import demo_site
+
+    with demo_site(demo_port, server_url.replace("127.0.0.1", "localhost")) as url:
+        yield url

@@ -34,3 +34,12 @@ def test_the_environment_names_another_file(tmp_path, monkeypatch):
 
 def test_tel_links_keep_only_digits_and_plus():
     assert tel("+1 (555) 010-0100") == "tel:+15550100100"
+
+
+def test_allowed_origins_default_to_the_demo_page_and_never_allow_everyone(tmp_path):
+    path = tmp_path / "clinic.yml"
+    path.write_text("name: X\n")
+    assert load(path)["allowed_origins"] == ["http://localhost:8000"]
+    path.write_text("allowed_origins: ['*']\n")
+    with pytest.raises(ValueError, match="never"):
+        load(path)

@@ -1,0 +1,231 @@
+"""The widget in a real browser: Debian's chromium, driven by Playwright, against the real servers.
+
+Needs chromium (`make browser-deps`) and axe-core (npm). Skipped with a reason where chromium is missing,
+unless REQUIRE_BROWSER=1 (set by .ci/run), where a missing browser is a failure.
+"""
+import os
+import shutil
+import signal
+
+import pytest
+
+from tests.conftest import ROOT, free_port
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--no-first-run", "--disable-sync", "--disable-quic"]
+MOBILE = {"width": 375, "height": 740}
+
+if not CHROMIUM and os.environ.get("REQUIRE_BROWSER") != "1":
+    pytest.skip("chromium is not installed (make browser-deps); set REQUIRE_BROWSER=1 to fail instead",
+                allow_module_level=True)
+
+pytestmark = pytest.mark.servers
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM, "REQUIRE_BROWSER=1 but chromium is not installed"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()
+
+
+def widget(page):
+    return page.locator("#clinic-chat-widget")
+
+
+def open_chat(page, demo_url):
+    page.goto(demo_url)
+    widget(page).locator(".launcher").click()
+    widget(page).locator("textarea").wait_for()
+
+
+def ask(page, text):
+    chat = widget(page)
+    before = chat.locator(".msg.bot").count()
+    chat.locator("textarea").fill(text)
+    chat.locator("textarea").press("Enter")
+    chat.locator(".msg.bot").nth(before).wait_for(timeout=20000)
+    chat.locator(".typing").wait_for(state="hidden")
+    return chat.locator(".msg.bot").last
+
+
+def test_ask_a_question_and_see_the_answer_with_its_source(page, demo_url):
+    open_chat(page, demo_url)
+    chat = widget(page)
+    assert "automated assistant" in chat.locator(".kind-disclaimer").inner_text()
+    answer = ask(page, "how often do i need botox for my neck")
+    assert "three to four months" in answer.inner_text()
+    source = answer.locator(".source a")
+    assert source.inner_text() == "Source: Effective Strategies for Relieving Cervical Dystonia-Related Muscle Spasms - 1. Xeomin Botox Treatments"
+    assert source.get_attribute("href").endswith("/sources/cervical-dystonia#cd-40")
+    answer.locator("summary").click()
+    assert "every three to four months" in answer.locator("blockquote").inner_text()
+    assert chat.locator(".kind-disclaimer").count() == 1  # the server's disclaimer is not shown twice
+
+
+def test_the_source_link_opens_the_passage_highlighted(page, demo_url):
+    open_chat(page, demo_url)
+    answer = ask(page, "how often do i need botox for my neck")
+    with page.context.expect_page() as new_page:
+        answer.locator(".source a").click()
+    article = new_page.value
+    article.wait_for_load_state()
+    target = article.locator("#cd-40")
+    assert "every three to four months" in target.inner_text()
+    assert target.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 243, 176)"
+    assert article.locator("#cd-39").evaluate("e => getComputedStyle(e).backgroundColor") != "rgb(255, 243, 176)"
+
+
+def test_a_suggestion_button_sends_its_question(page, demo_url):
+    open_chat(page, demo_url)
+    answer = ask(page, "what is cervical dystonia")
+    suggestion = answer.locator(".suggestions .choice").first
+    title = suggestion.inner_text()
+    count = widget(page).locator(".msg.bot").count()
+    suggestion.click()
+    widget(page).locator(".msg.bot").nth(count).wait_for()
+    assert widget(page).locator(".msg.user").last.inner_text().endswith(title)
+    assert widget(page).locator(".msg.bot").last.locator(".source a").count() >= 1
+    assert suggestion.is_enabled()  # suggestions stay usable
+
+
+def test_reloading_keeps_the_conversation_and_start_over_clears_it(page, demo_url):
+    open_chat(page, demo_url)
+    ask(page, "what is prolotherapy")
+    page.reload()
+    chat = widget(page)
+    chat.locator(".msg.user").first.wait_for()
+    assert "what is prolotherapy" in chat.locator(".msg.user").first.inner_text()
+    assert chat.locator(".panel").is_visible()  # it was open, it stays open
+    sender = page.evaluate("Object.keys(sessionStorage).map(k => JSON.parse(sessionStorage[k]).sender)[0]")
+    assert len(sender) == 32
+    chat.get_by_role("button", name="Start over").click()
+    assert chat.locator(".msg.user").count() == 0
+    assert page.evaluate("Object.keys(sessionStorage).map(k => JSON.parse(sessionStorage[k]).sender)[0]") != sender
+
+
+def test_keyboard_only(page, demo_url):
+    page.goto(demo_url)
+    launcher = widget(page).locator(".launcher")
+    for _ in range(30):  # Tab through the page until the launcher has focus
+        page.keyboard.press("Tab")
+        if launcher.evaluate("e => e.getRootNode().activeElement === e"):
+            break
+    else:
+        pytest.fail("the launcher is not reachable with Tab")
+    page.keyboard.press("Enter")
+    textarea = widget(page).locator("textarea")
+    assert textarea.evaluate("e => e.getRootNode().activeElement === e")
+    page.keyboard.type("what is baclofen")
+    page.keyboard.press("Enter")
+    widget(page).locator(".msg.bot .source").first.wait_for()
+    page.keyboard.press("Escape")
+    assert widget(page).locator(".panel").is_hidden()
+    assert launcher.evaluate("e => e.getRootNode().activeElement === e")
+
+
+def test_html_and_script_are_shown_as_text_and_never_run(page, demo_url):
+    open_chat(page, demo_url)
+    for text in ["<img src=x onerror=alert(1)>", "<script>alert(2)</script>"]:
+        ask(page, text)
+        assert widget(page).locator(".msg.user").last.inner_text().endswith(text)
+    assert widget(page).locator(".log img, .log script").count() == 0
+    page.wait_for_timeout(300)
+    assert page.dialogs == []
+
+
+def test_an_emergency_reply_stands_out_with_a_call_link(page, demo_url):
+    open_chat(page, demo_url)
+    reply = ask(page, "since my botox shot i cant breathe properly")
+    assert "kind-emergency" in reply.get_attribute("class") and reply.get_attribute("role") == "alert"
+    assert reply.locator(".call").first.get_attribute("href") == "tel:911"
+    assert reply.evaluate("e => getComputedStyle(e).borderTopColor") == "rgb(179, 38, 30)"
+
+
+def test_handoff_shows_the_clinics_phone_and_booking_link(page, demo_url):
+    open_chat(page, demo_url)
+    reply = ask(page, "can i book an appointment")
+    hrefs = [a.get_attribute("href") for a in reply.locator(".calls a").all()]
+    assert hrefs == ["tel:+15550100100", "https://clinic.example/book"]
+
+
+def test_host_page_styles_do_not_reach_the_widget(page, demo_url):
+    page.goto(demo_url)
+    launcher = widget(page).locator(".launcher")
+    assert launcher.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(11, 79, 138)"
+    assert "Georgia" not in launcher.evaluate("e => getComputedStyle(e).fontFamily")
+
+
+def test_on_a_phone_the_chat_is_full_screen(browser, demo_url):
+    context = browser.new_context(viewport=MOBILE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    open_chat(page, demo_url)
+    box = widget(page).locator(".panel").bounding_box()
+    assert (box["x"], box["y"], box["width"], box["height"]) == (0, 0, MOBILE["width"], MOBILE["height"])
+    ask(page, "what is cervical dystonia")
+    context.close()
+
+
+def axe_violations(page):
+    page.add_script_tag(path=str(AXE))  # served locally from node_modules, no CDN
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {v['help']}" for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 860}, MOBILE], ids=["desktop", "mobile"])
+def test_no_serious_accessibility_violations_and_screenshots(browser, demo_url, viewport):
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    open_chat(page, demo_url)
+    ask(page, "how often do i need botox for my neck")
+    widget(page).locator(".msg.bot").last.locator("summary").click()
+    assert axe_violations(page) == []
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = "desktop" if viewport["width"] > 500 else "mobile"
+    page.screenshot(path=str(SCREENSHOTS / f"widget-{name}.png"))
+    context.close()
+
+
+@pytest.fixture
+def lonely_servers(tmp_path):
+    """Servers of this test's own, so that stopping one does not disturb the others."""
+    from scripts.servers import demo_site, running_servers
+
+    demo_port, processes = free_port(), []
+    with open(tmp_path / "servers.log", "w") as log, running_servers(
+        rasa_port=free_port(), action_port=free_port(), cors=[f"http://localhost:{demo_port}"], log=log,
+        processes=processes,
+    ) as url, demo_site(demo_port, url.replace("127.0.0.1", "localhost")) as demo:
+        yield demo, processes[0]
+
+
+def test_an_unreachable_server_shows_an_error_with_retry(page, lonely_servers):
+    demo, rasa_server = lonely_servers
+    open_chat(page, demo)
+    ask(page, "hello")
+    rasa_server.send_signal(signal.SIGKILL)
+    rasa_server.wait()
+    reply = ask(page, "what is prolotherapy")
+    assert "can't reach the assistant" in reply.inner_text() and reply.get_attribute("role") == "alert"
+    reply.get_by_role("button", name="Retry").click()
+    widget(page).locator(".msg.error").last.wait_for()
+    widget(page).locator(".typing").wait_for(state="hidden")
+    assert widget(page).locator(".msg.error").count() == 1  # the old error is replaced, not piled up
+    assert widget(page).locator(".msg.user").count() == 2  # a retry does not repeat the question

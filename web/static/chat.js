@@ -1,0 +1,318 @@
+/*
+ * Clinic FAQ chat widget. Embed with one tag:
+ *   <script src="https://assistant.example/widget/chat.js" data-server="https://assistant.example" defer></script>
+ * No framework, no build step, no CDN. It lives in a shadow root, so the host page's CSS cannot reach it and
+ * its CSS cannot reach the page. Bot and user text are always inserted as text; links only for
+ * http, https, mailto and tel. The sender id and the history live in sessionStorage: a reload keeps the
+ * conversation, closing the tab ends it.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  if (!script || window.__clinicChatLoaded) return;
+  window.__clinicChatLoaded = true;
+
+  var SERVER = (script.getAttribute("data-server") || new URL(script.src).origin).replace(/\/+$/, "");
+  var STORE = "clinic-chat:" + SERVER;
+  var SAFE_PROTOCOLS = ["http:", "https:", "mailto:", "tel:"];
+  var LINK = /(https?:\/\/[^\s<>"']+|mailto:[^\s<>"']+|tel:\+?[\d\-\s().]{3,}\d)/g;
+  var TIMEOUT_MS = 15000;
+
+  var state = load();
+  var config = { clinic: "our clinic", disclaimer: "", emergency_number: "911" };
+  var lastSent = null;
+
+  // ---- state in sessionStorage ---------------------------------------------------------------------
+  function newSender() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+  function load() {
+    try {
+      var saved = JSON.parse(sessionStorage.getItem(STORE));
+      if (saved && /^[0-9a-f]{32}$/.test(saved.sender) && Array.isArray(saved.history)) return saved;
+    } catch (e) { /* storage unavailable or corrupt: start fresh */ }
+    return { sender: newSender(), history: [], open: false };
+  }
+  function save() {
+    try { sessionStorage.setItem(STORE, JSON.stringify(state)); } catch (e) { /* private mode: keep in memory */ }
+  }
+
+  // ---- DOM helpers ---------------------------------------------------------------------------------
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      if (key === "text") node.textContent = attrs[key];
+      else if (key === "class") node.className = attrs[key];
+      else node.setAttribute(key, attrs[key]);
+    });
+    (children || []).forEach(function (child) { if (child) node.appendChild(child); });
+    return node;
+  }
+  function safeHref(href) {
+    try {
+      var url = new URL(href, SERVER);
+      return SAFE_PROTOCOLS.indexOf(url.protocol) >= 0 ? url.href : null;
+    } catch (e) { return null; }
+  }
+  function link(href, text) {
+    var safe = safeHref(href);
+    if (!safe) return document.createTextNode(text);
+    var a = el("a", { href: safe, text: text });
+    if (/^https?:/.test(safe)) { a.target = "_blank"; a.rel = "noopener noreferrer"; }
+    return a;
+  }
+  /* Text with its http(s)/mailto/tel addresses as links; everything else stays text. */
+  function richText(text) {
+    var frag = document.createDocumentFragment();
+    var last = 0;
+    String(text).replace(LINK, function (match, _g, offset) {
+      frag.appendChild(document.createTextNode(text.slice(last, offset)));
+      var trimmed = match.replace(/[.,;:!?)]+$/, "");
+      frag.appendChild(link(trimmed, trimmed));
+      last = offset + trimmed.length;
+      return match;
+    });
+    frag.appendChild(document.createTextNode(text.slice(last)));
+    return frag;
+  }
+
+  // ---- the widget ----------------------------------------------------------------------------------
+  var host = el("div", { id: "clinic-chat-widget" });
+  var root = host.attachShadow({ mode: "open" });
+  root.appendChild(el("link", { rel: "stylesheet", href: SERVER + "/widget/chat.css" }));
+
+  var launcher = el("button", { class: "launcher", type: "button", "aria-expanded": "false",
+    "aria-controls": "chat-panel", "aria-label": "Open the chat: questions about our articles" }, [
+    el("span", { "aria-hidden": "true", text: "💬" }), el("span", { text: " Ask a question" })]);
+  var title = el("h2", { id: "chat-title", text: "Questions about our articles" });
+  var restart = el("button", { type: "button", class: "ghost", text: "Start over" });
+  var close = el("button", { type: "button", class: "ghost close", "aria-label": "Close the chat", text: "✕" });
+  var log = el("div", { class: "log", role: "log", "aria-live": "polite", "aria-relevant": "additions",
+    "aria-label": "Conversation", tabindex: "0" });
+  var typing = el("div", { class: "typing", hidden: "", role: "status", "aria-label": "The assistant is typing" },
+    [el("span"), el("span"), el("span")]);
+  var input = el("textarea", { id: "chat-input", rows: "1", maxlength: "1000", autocomplete: "off",
+    placeholder: "Type your question" });
+  var send = el("button", { type: "submit", class: "send", text: "Send" });
+  var form = el("form", { class: "composer" }, [
+    el("label", { for: "chat-input", class: "visually-hidden", text: "Your question" }), input, send]);
+  var panel = el("section", { id: "chat-panel", class: "panel", role: "dialog", "aria-modal": "false",
+    "aria-labelledby": "chat-title", hidden: "" }, [
+    el("header", {}, [title, restart, close]), log, typing, form]);
+  root.appendChild(launcher);
+  root.appendChild(panel);
+
+  function scrollDown() { log.scrollTop = log.scrollHeight; }
+
+  function bubble(who, extraClass) {
+    var node = el("div", { class: "msg " + who + (extraClass ? " " + extraClass : "") });
+    log.appendChild(node);
+    return node;
+  }
+
+  function renderUser(text) {
+    var node = bubble("user");
+    node.appendChild(el("span", { class: "visually-hidden", text: "You said: " }));
+    node.appendChild(document.createTextNode(text));
+  }
+
+  function choiceButtons(choices) {
+    var row = el("div", { class: "choices" });
+    choices.forEach(function (choice) {
+      if (!choice || !choice.title || !choice.payload) return;
+      var b = el("button", { type: "button", class: "choice", text: choice.title });
+      b.addEventListener("click", function () { ask(choice.payload, choice.title); });
+      row.appendChild(b);
+    });
+    return row.childNodes.length ? row : null;
+  }
+
+  function citations(list) {
+    var box = el("div", { class: "sources" });
+    var seen = {};
+    list.forEach(function (c) {
+      var label = "Source: " + c.title + " - " + c.section;
+      if (!seen[label]) {
+        seen[label] = true;
+        var href = SERVER + "/sources/" + encodeURIComponent(c.source_id) + "#" + encodeURIComponent(c.passage_id);
+        box.appendChild(el("p", { class: "source" }, [link(href, label)]));
+      }
+    });
+    var quotes = el("details", { class: "quotes" }, [el("summary", { text: "Show the quoted passage" })]);
+    list.forEach(function (c) { quotes.appendChild(el("blockquote", { text: c.quote })); });
+    box.appendChild(quotes);
+    return box;
+  }
+
+  /* One bot message from Rasa's REST channel: {text, buttons} or {custom}. */
+  function renderBot(message, group) {
+    var custom = message.custom;
+    if (custom) {
+      if (!group) group = bubble("bot");
+      group.classList.add("kind-" + custom.kind);
+      if (custom.kind === "emergency") {
+        group.insertBefore(el("span", { class: "icon", "aria-hidden": "true", text: "⚠" }), group.firstChild);
+        group.setAttribute("role", "alert");
+        var calls = el("div", { class: "calls" });
+        (custom.contacts || []).forEach(function (c) {
+          var a = link(c.href, "Call " + c.label + ": " + c.number);
+          if (a.tagName === "A") a.className = "call";
+          calls.appendChild(a);
+        });
+        group.appendChild(calls);
+      }
+      if (custom.kind === "handoff" && custom.contact) {
+        var contact = el("div", { class: "calls" });
+        if (custom.contact.phone_href) contact.appendChild(link(custom.contact.phone_href, "Call " + custom.contact.phone));
+        if (custom.contact.booking_url) contact.appendChild(link(custom.contact.booking_url, "Book an appointment"));
+        group.appendChild(contact);
+      }
+      if (custom.citations && custom.citations.length) group.appendChild(citations(custom.citations));
+      if (!message.hadButtons && custom.suggestions && custom.suggestions.length) {
+        var row = choiceButtons(custom.suggestions);
+        if (row) { row.classList.add("suggestions"); group.appendChild(row); }
+      }
+      return group;
+    }
+    group = bubble("bot");
+    if (message.text) group.appendChild(el("p", {}, [richText(message.text)]));
+    if (message.buttons) { var buttons = choiceButtons(message.buttons); if (buttons) group.appendChild(buttons); }
+    return group;
+  }
+
+  /* A reply is a list of messages; a text and the custom payload after it share one bubble. */
+  function renderReply(messages) {
+    for (var i = 0; i < messages.length; i++) {
+      var m = messages[i], next = messages[i + 1];
+      if (!m.custom && next && next.custom) {
+        i++;
+        if (next.custom.kind === "disclaimer") continue;  // shown from /widget/config at the top already
+        var hadButtons = !!(m.buttons && m.buttons.length);
+        renderBot(Object.assign({ hadButtons: hadButtons }, next), renderBot(m, null));
+      } else if (!(m.custom && m.custom.kind === "disclaimer")) {
+        renderBot(m, null);
+      }
+    }
+  }
+
+  function renderError(retryText, display) {
+    var node = bubble("bot", "error");
+    node.setAttribute("role", "alert");
+    node.appendChild(el("p", { text: "Sorry, I can't reach the assistant right now. Please try again, or call " +
+      config.clinic + ". In an emergency, call " + config.emergency_number + "." }));
+    var retry = el("button", { type: "button", class: "choice", text: "Retry" });
+    retry.addEventListener("click", function () {
+      node.remove();
+      ask(retryText, display, true);
+    });
+    node.appendChild(retry);
+    return node;
+  }
+
+  function renderDisclaimer() {
+    if (!config.disclaimer) return;
+    var node = bubble("bot", "kind-disclaimer");
+    node.appendChild(el("p", { text: config.disclaimer }));
+  }
+
+  function renderAll() {
+    log.textContent = "";
+    renderDisclaimer();
+    state.history.forEach(function (entry) {
+      if (entry.user) renderUser(entry.user);
+      else if (entry.bot) renderReply(entry.bot);
+    });
+    scrollDown();
+  }
+
+  // ---- talking to the server -----------------------------------------------------------------------
+  function ask(message, display, isRetry) {
+    var shown = display || message;
+    if (!isRetry) {
+      state.history.push({ user: shown });
+      save();
+      renderUser(shown);
+    }
+    lastSent = message;
+    typing.hidden = false;
+    send.disabled = true;
+    scrollDown();
+    var controller = window.AbortController ? new AbortController() : null;
+    var timer = setTimeout(function () { if (controller) controller.abort(); }, TIMEOUT_MS);
+    fetch(SERVER + "/webhooks/rest/webhook", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: state.sender, message: message }),
+      signal: controller ? controller.signal : undefined,
+    }).then(function (response) {
+      if (!response.ok) throw new Error("HTTP " + response.status);
+      return response.json();
+    }).then(function (messages) {
+      if (!Array.isArray(messages)) throw new Error("unexpected reply");
+      state.history.push({ bot: messages });
+      save();
+      renderReply(messages);
+    }).catch(function () {
+      renderError(message, shown);
+    }).then(function () {
+      clearTimeout(timer);
+      typing.hidden = true;
+      send.disabled = false;
+      scrollDown();
+    });
+  }
+
+  function open() {
+    panel.hidden = false;
+    launcher.setAttribute("aria-expanded", "true");
+    launcher.hidden = true;
+    state.open = true;
+    save();
+    scrollDown();
+    input.focus();
+  }
+  function shut() {
+    panel.hidden = true;
+    launcher.hidden = false;
+    launcher.setAttribute("aria-expanded", "false");
+    state.open = false;
+    save();
+    launcher.focus();
+  }
+
+  launcher.addEventListener("click", open);
+  close.addEventListener("click", shut);
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { event.preventDefault(); shut(); }
+  });
+  restart.addEventListener("click", function () {
+    state = { sender: newSender(), history: [], open: true };
+    save();
+    renderAll();
+    input.focus();
+  });
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text || send.disabled) return;
+    input.value = "";
+    ask(text);
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit ? form.requestSubmit() : send.click(); }
+  });
+
+  function start() {
+    document.body.appendChild(host);
+    fetch(SERVER + "/widget/config").then(function (r) { return r.ok ? r.json() : {}; }).catch(function () { return {}; })
+      .then(function (received) {
+        Object.keys(received || {}).forEach(function (k) { if (typeof received[k] === "string") config[k] = received[k]; });
+        title.textContent = "Questions for " + config.clinic;
+        renderAll();
+        if (state.open) open();
+      });
+  }
+  if (document.body) start(); else document.addEventListener("DOMContentLoaded", start);
+})();
