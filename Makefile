@@ -10,7 +10,7 @@ NLU_DATA  := $(shell find data -name '*.yml')
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup browser-deps knowledge train run shell test validate latency clean
+.PHONY: help setup browser-deps knowledge train run shell test validate latency eval bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,6 +53,12 @@ validate: $(BIN)/.installed ## Check domain and training data consistency
 
 test: $(MODEL) browser-deps ## Set up, train if needed, then run every test (unit, knowledge, NLU, conversations, REST, browser)
 	$(BIN)/python -m pytest
+
+eval: $(MODEL) ## Measure answer quality on held-out files over REST; writes results/eval.md, fails below thresholds
+	$(BIN)/python -m scripts.evaluate
+
+bench: $(MODEL) ## Compare speed, memory and accuracy with Rasa's default pipeline and a plain search; writes BENCHMARKS.md
+	$(BIN)/python -m scripts.bench
 
 clean: ## Remove trained models, results and caches (keeps the virtual environment and node_modules)
 	rm -rf models results .rasa .pytest_cache

@@ -51,6 +51,7 @@ def _stop(process: subprocess.Popen) -> None:
 
 @contextmanager
 def action_server(port: int, log=None) -> Iterator[subprocess.Popen]:
+    """The action server on 127.0.0.1:`port`."""
     env = {**os.environ, **QUIET, "SANIC_HOST": "127.0.0.1"}
     process = subprocess.Popen(
         [RASA, "run", "actions", "--actions", "actions", "--port", str(port)],
@@ -72,16 +73,17 @@ def running_servers(
     endpoints: Optional[Path] = None,
     log=None,
     processes: Optional[List[subprocess.Popen]] = None,
+    model: Path = MODEL,
 ) -> Iterator[str]:
-    """Both servers; yields the Rasa server's base URL. `processes` receives the Rasa server's process
-    (for tests that stop it)."""
+    """Both servers; yields the Rasa server's base URL. `processes` receives the action server's and then the
+    Rasa server's process (for tests that stop one, and for measuring memory)."""
     if endpoints is None:
         endpoints = ROOT / "results" / f"endpoints-{action_port}.yml"
         endpoints.parent.mkdir(exist_ok=True)
         endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
-    with action_server(action_port, log):
+    with action_server(action_port, log) as actions:
         command = [
-            RASA, "run", "--model", str(MODEL), "--credentials", str(ROOT / "credentials.yml"),
+            RASA, "run", "--model", str(model), "--credentials", str(ROOT / "credentials.yml"),
             "--endpoints", str(endpoints), "--interface", interface, "--port", str(rasa_port),
         ]
         command += ["--cors", *(cors if cors is not None else clinic()["allowed_origins"])]
@@ -89,7 +91,7 @@ def running_servers(
             command, cwd=ROOT, env={**os.environ, **QUIET}, stdout=log, stderr=subprocess.STDOUT if log else None
         )
         if processes is not None:
-            processes.append(process)
+            processes += [actions, process]
         try:
             _wait_until_up(f"http://127.0.0.1:{rasa_port}/", process, "Rasa server", 240)
             yield f"http://127.0.0.1:{rasa_port}"

@@ -2,18 +2,11 @@
 import pytest
 
 from actions.safety import screener
+from scripts.evaluate import MAX_FALSE_ALARM_RATE, ordinary_questions
 from tests.conftest import load_yaml
-from tests.test_knowledge import HELD_OUT
 
 CASES = load_yaml("tests/safety_cases.yml")
-HELDOUT = load_yaml("tests/heldout_questions.yml")
-SAFETY_INTENTS = {"emergency", "ask_dosage", "ask_diagnosis", "request_human"}
-ORDINARY = (
-    [q["text"] for q in HELDOUT["questions"]]
-    + [t["text"] for c in HELDOUT["conversations"] for t in c["turns"]]
-    + [e for intent, examples in HELD_OUT.items() if intent not in SAFETY_INTENTS for e in examples]
-)
-MAX_FALSE_ALARM_RATE = 0.01
+ORDINARY = ordinary_questions()
 
 
 def screen(text):

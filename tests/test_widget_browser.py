@@ -213,7 +213,7 @@ def lonely_servers(tmp_path):
         rasa_port=free_port(), action_port=free_port(), cors=[f"http://localhost:{demo_port}"], log=log,
         processes=processes,
     ) as url, demo_site(demo_port, url.replace("127.0.0.1", "localhost")) as demo:
-        yield demo, processes[0]
+        yield demo, processes[-1]  # the Rasa server
 
 
 def test_an_unreachable_server_shows_an_error_with_retry(page, lonely_servers):

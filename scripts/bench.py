@@ -1,0 +1,336 @@
+"""`make bench`: how fast and how heavy, three contenders on the same data and held-out questions.
+
+1. ours: this project's config.yml (the trained model and action server of `make run`);
+2. rasa-default: the config.yml that `rasa init` writes (Rasa's default pipeline: DIET, TED, 100 epochs),
+   trained on the same data, served with the same domain and action server;
+3. search: a plain TF-IDF search over the passages, what a clinic might use instead of an assistant.
+
+For each: training time, time from start to ready, resident memory of the serving processes, REST latency
+p50/p95/p99 with one client, throughput and errors with 8 and 32 concurrent clients, and answer accuracy.
+Writes BENCHMARKS.md and docs/benchmarks.png. `--quick` is the smoke test of `make test`.
+"""
+import argparse
+import asyncio
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Dict, Iterator, List
+
+import aiohttp
+import yaml
+
+from scripts import evaluate
+from scripts.servers import ROOT, running_servers
+
+RASA = str(ROOT / ".venv" / "bin" / "rasa")
+DEFAULT_CONFIG = ROOT / ".venv/lib/python3.10/site-packages/rasa/cli/initial_project/config.yml"
+ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
+LOADS = (8, 32)
+
+
+def log(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", flush=True)
+
+
+def questions() -> List[str]:
+    heldout = evaluate.load("tests/heldout_questions.yml")
+    return [q["text"] for q in heldout["questions"]] + list(heldout["off_topic"])
+
+
+def rss_mb(pids: List[int]) -> float:
+    """Resident memory of processes and their children, from /proc."""
+    total, seen, todo = 0, set(), list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+            todo += [int(c) for c in children]
+        except (OSError, StopIteration):
+            continue
+    return total / 1024
+
+
+def percentile(samples: List[float], p: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+# ---- load ---------------------------------------------------------------------------------------------
+async def _load(url: str, clients: int, total: int, seconds: float) -> dict:
+    """`clients` concurrent conversations sending held-out questions until `total` requests or `seconds`."""
+    texts, timings, errors, sent = questions(), [], 0, 0
+    deadline = time.monotonic() + seconds
+    timeout = aiohttp.ClientTimeout(total=30)
+
+    async def client(n: int, session: aiohttp.ClientSession) -> None:
+        nonlocal errors, sent
+        sender = uuid.uuid4().hex
+        while sent < total and time.monotonic() < deadline:
+            text = texts[sent % len(texts)]
+            sent += 1
+            start = time.perf_counter()
+            try:
+                async with session.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}) as r:
+                    await r.read()
+                    if r.status != 200:
+                        errors += 1
+                        continue
+            except (aiohttp.ClientError, asyncio.TimeoutError):
+                errors += 1
+                continue
+            timings.append((time.perf_counter() - start) * 1000)
+
+    started = time.perf_counter()
+    connector = aiohttp.TCPConnector(limit=clients)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+        await asyncio.gather(*(client(n, session) for n in range(clients)))
+    elapsed = time.perf_counter() - started
+    return {
+        "clients": clients,
+        "requests": len(timings) + errors,
+        "errors": errors,
+        "throughput": round(len(timings) / elapsed, 1),
+        "p50_ms": round(percentile(timings, 50), 1),
+        "p95_ms": round(percentile(timings, 95), 1),
+        "p99_ms": round(percentile(timings, 99), 1),
+    }
+
+
+def load_test(url: str, clients: int, total: int, seconds: float) -> dict:
+    return asyncio.run(_load(url, clients, total, seconds))
+
+
+def answer_accuracy(url: str, limit: int) -> float:
+    heldout = evaluate.load("tests/heldout_questions.yml")
+    items = [dict(q) for q in heldout["questions"]][: limit or None]
+    return evaluate.answer_accuracy(url, items)[0]
+
+
+# ---- contenders ---------------------------------------------------------------------------------------
+def train(config: Path, out: Path, name: str) -> float:
+    start = time.perf_counter()
+    subprocess.run([RASA, "train", "--config", str(config), "--out", str(out), "--fixed-model-name", name],
+                   cwd=ROOT, env=ENV, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+@contextmanager
+def rasa_contender(model: Path, port: int) -> Iterator[dict]:
+    processes: list = []
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w") as logfile, running_servers(
+        rasa_port=port, action_port=port + 1, log=logfile, processes=processes, model=model
+    ) as url:
+        ready = time.perf_counter() - start
+        yield {"url": url, "ready_s": ready, "pids": [p.pid for p in processes]}
+
+
+class SearchIndex:
+    """TF-IDF over the passages (word and character n-grams): the best passage for a question."""
+
+    def __init__(self) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import FeatureUnion
+
+        from actions.knowledge import knowledge_base
+
+        kb = knowledge_base()
+        self.passages = list(kb.passages.values())
+        self.kb = kb
+        self.vectorizer = FeatureUnion([
+            ("words", TfidfVectorizer(sublinear_tf=True, stop_words="english")),
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)),
+        ])
+        self.matrix = self.vectorizer.fit_transform([p.text for p in self.passages])
+
+    def reply(self, text: str) -> list:
+        scores = (self.matrix @ self.vectorizer.transform([text]).T).toarray().ravel()
+        passage = self.passages[int(scores.argmax())]
+        source = self.kb.sources[passage.source_id]
+        citation = {"source_id": source.source_id, "title": source.title, "url": source.url,
+                    "section": passage.section, "passage_id": passage.id, "quote": passage.text}
+        custom = {"kind": "answer", "answer_id": None, "citations": [citation], "suggestions": []}
+        return [{"text": passage.text}, {"custom": custom}]
+
+
+def serve_search(port: int) -> None:
+    """The search contender's own process: fit the index, then answer the REST contract's shape."""
+    start = time.perf_counter()
+    index = SearchIndex()
+    fit = time.perf_counter() - start
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+            data = json.dumps(index.reply(str(body.get("message", "")))).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 256  # the default backlog of 5 refuses a burst of 32 clients
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", port), Handler)
+    print(f"ready {fit:.3f}", flush=True)
+    server.serve_forever()
+
+
+@contextmanager
+def search_contender(port: int) -> Iterator[dict]:
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "scripts.bench", "--serve-search", str(port)], cwd=ROOT,
+                               env=ENV, stdout=subprocess.PIPE, text=True)
+    try:
+        fit = float(process.stdout.readline().split()[1])
+        yield {"url": f"http://127.0.0.1:{port}", "ready_s": time.perf_counter() - start, "train_s": fit,
+               "pids": [process.pid]}
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def measure(name: str, contender: dict, args) -> dict:
+    url = contender["url"]
+    log(f"{name}: ready in {contender['ready_s']:.1f} s; warming up")
+    for text in questions()[:10]:
+        evaluate.ask(url, "warm-up", text)
+    log(f"{name}: one client, {args.single} requests")
+    single = load_test(url, 1, args.single, args.seconds)
+    loads = {}
+    for clients in LOADS:
+        log(f"{name}: {clients} concurrent clients, up to {args.requests} requests / {args.seconds:.0f} s")
+        loads[clients] = load_test(url, clients, args.requests, args.seconds)
+        log(f"{name}:   {loads[clients]['throughput']} msg/s, p95 {loads[clients]['p95_ms']} ms, "
+            f"{loads[clients]['errors']} errors")
+    rss = rss_mb(contender["pids"])
+    log(f"{name}: answer accuracy on held-out questions")
+    accuracy = answer_accuracy(url, args.accuracy_limit)
+    log(f"{name}: accuracy {accuracy:.3f}, memory {rss:.0f} MB")
+    return {"name": name, "train_s": contender.get("train_s"), "ready_s": contender["ready_s"], "rss_mb": rss,
+            "single": single, "loads": loads, "accuracy": accuracy}
+
+
+# ---- report -------------------------------------------------------------------------------------------
+LABELS = {"ours": "this project (config.yml)", "rasa-default": "Rasa default pipeline (rasa init)",
+          "search": "TF-IDF search over passages"}
+
+
+def render(results: List[dict], args, started: str, elapsed: float) -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal"))) / 1024 / 1024
+    header = ("| | training s | start to ready s | memory MB | p50 ms | p95 ms | p99 ms | "
+              + " | ".join(f"{c} clients msg/s (errors), p95 ms" for c in LOADS) + " | answer accuracy |")
+    lines = ["# Benchmarks", "",
+             f"Run: `make bench`, {started}, in {elapsed / 60:.1f} min{' (quick smoke run)' if args.quick else ''}.",
+             f"Machine: {os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}, "
+             f"Linux {platform.release()}. Clients and servers on the same machine (127.0.0.1).", "",
+             header, "|" + "---|" * (header.count("|") - 1)]
+    for r in results:
+        loads = " | ".join(f"{r['loads'][c]['throughput']} ({r['loads'][c]['errors']}), {r['loads'][c]['p95_ms']}"
+                           for c in LOADS)
+        train_s = f"{r['train_s']:.1f}" if r["train_s"] is not None else "n/a"
+        s = r["single"]
+        lines.append(f"| {LABELS[r['name']]} | {train_s} | {r['ready_s']:.1f} | {r['rss_mb']:.0f} | "
+                     f"{s['p50_ms']} | {s['p95_ms']} | {s['p99_ms']} | {loads} | {r['accuracy']:.3f} |")
+    lines += ["", "- Latency: REST round trip of held-out questions, one client, after 10 warm-up requests; "
+              f"{args.single} requests.",
+              f"- Load: {LOADS} concurrent clients (one conversation each), at most {args.requests} requests or "
+              f"{args.seconds:.0f} s per run.",
+              "- Memory: resident set of the serving processes (Rasa server + action server, or the search "
+              "process), after the load runs.",
+              "- Answer accuracy: share of the held-out single questions (`tests/heldout_questions.yml`) whose "
+              "cited passage is an acceptable one.",
+              "", "![Latency and throughput against concurrency](docs/benchmarks.png)", ""]
+    return "\n".join(lines)
+
+
+def plot(results: List[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for r in results:
+        xs = [1, *LOADS]
+        runs = [r["single"], *(r["loads"][c] for c in LOADS)]
+        left.plot(xs, [run["p95_ms"] for run in runs], marker="o", label=LABELS[r["name"]])
+        right.plot(xs, [run["throughput"] for run in runs], marker="o", label=LABELS[r["name"]])
+    left.set(xlabel="concurrent clients", ylabel="p95 latency (ms)", title="Latency", xscale="log", yscale="log")
+    right.set(xlabel="concurrent clients", ylabel="messages / s", title="Throughput", xscale="log")
+    for axis in (left, right):
+        axis.set_xticks([1, *LOADS], [str(x) for x in [1, *LOADS]])
+        axis.grid(True, alpha=0.3)
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke run: ours and search only, few requests")
+    parser.add_argument("--out", default=str(ROOT), help="folder for BENCHMARKS.md (and docs/benchmarks.png)")
+    parser.add_argument("--serve-search", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_search:
+        serve_search(args.serve_search)
+        return 0
+    args.single, args.requests, args.seconds, args.accuracy_limit = (20, 40, 10.0, 10) if args.quick else (200, 1000, 40.0, 0)
+    out = Path(args.out)
+    started, clock = datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), time.perf_counter()
+    results = []
+    with tempfile.TemporaryDirectory() as models:
+        models = Path(models)
+        if args.quick:
+            contenders = [("ours", ROOT / "models" / "clinic-faq.tar.gz", None)]
+        else:
+            log("training ours (config.yml) ...")
+            ours_s = train(ROOT / "config.yml", models, "ours")
+            log(f"trained ours in {ours_s:.1f} s; training Rasa's default pipeline (rasa init config) ...")
+            default_s = train(DEFAULT_CONFIG, models, "rasa-default")
+            log(f"trained rasa-default in {default_s:.1f} s")
+            contenders = [("ours", models / "ours.tar.gz", ours_s), ("rasa-default", models / "rasa-default.tar.gz", default_s)]
+        for port, (name, model, train_s) in zip((5071, 5073), contenders):
+            log(f"{name}: starting the servers")
+            with rasa_contender(model, port) as contender:
+                results.append(measure(name, {**contender, "train_s": train_s}, args))
+        with search_contender(5075) as contender:
+            results.append(measure("search", contender, args))
+    (out / "docs").mkdir(parents=True, exist_ok=True)
+    plot(results, out / "docs" / "benchmarks.png")
+    (out / "BENCHMARKS.md").write_text(render(results, args, started, time.perf_counter() - clock), encoding="utf-8")
+    (out / "results").mkdir(parents=True, exist_ok=True)
+    (out / "results" / "bench.json").write_text(json.dumps(results, indent=2, default=str))
+    log(f"wrote {out / 'BENCHMARKS.md'} and {out / 'docs' / 'benchmarks.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

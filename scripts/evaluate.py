@@ -1,0 +1,219 @@
+"""`make eval`: how good the answers are, measured over REST on held-out files never used for training.
+
+Starts the real servers (or uses --url), then measures intent accuracy and macro-F1 (`rasa test nlu` on
+tests/test_nlu.yml, with the confusion matrix), answer accuracy (the cited passage is an acceptable one, over
+single questions and follow-up conversations), out-of-scope rejection, red-flag recall, the false-alarm rate
+and the dosing guard. Writes results/eval.md and exits 1 when a figure is below its threshold.
+The same functions back the end-to-end tests.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Callable, Dict, List, Tuple
+
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+THRESHOLDS = {"answer_accuracy": 0.95, "out_of_scope_rejection": 0.95, "red_flag_recall": 1.0}
+MAX_FALSE_ALARM_RATE = 0.01
+SAFETY_INTENTS = {"emergency", "ask_dosage", "ask_diagnosis", "request_human"}
+
+
+def load(path: str):
+    return yaml.safe_load((ROOT / path).read_text(encoding="utf-8"))
+
+
+def nlu_examples(path: str) -> Dict[str, List[str]]:
+    examples: Dict[str, List[str]] = {}
+    for block in load(path).get("nlu", []):
+        if "intent" in block:
+            lines = [line[2:].strip() for line in block["examples"].splitlines() if line.startswith("- ")]
+            examples.setdefault(block["intent"], []).extend(lines)
+    return examples
+
+
+def ask(url: str, sender: str, text: str) -> dict:
+    """The `custom` payload of one reply (the disclaimer of a conversation's first reply aside)."""
+    response = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=30)
+    response.raise_for_status()
+    customs = [m["custom"] for m in response.json() if "custom" in m and m["custom"]["kind"] != "disclaimer"]
+    if len(customs) != 1:
+        raise AssertionError(f"expected one custom payload for {text!r}, got {customs}")
+    return customs[0]
+
+
+def rate(items: list, ok: Callable[[object], bool]) -> Tuple[float, list]:
+    """Share of items for which ok() holds, and the items for which it does not."""
+    failures = [item for item in items if not ok(item)]
+    return (1 - len(failures) / len(items) if items else 1.0), failures
+
+
+def cited(custom: dict) -> set:
+    return {c["passage_id"] for c in custom["citations"]}
+
+
+# ---- the figures ---------------------------------------------------------------------------------------
+def answer_accuracy(url: str, questions: List[dict]) -> Tuple[float, list]:
+    """Single questions, each in a new conversation: does the reply cite an acceptable passage?"""
+    def ok(question: dict) -> bool:
+        question["got"] = ask(url, uuid.uuid4().hex, question["text"])
+        return bool(cited(question["got"]) & set(question["passages"]))
+
+    return rate(questions, ok)
+
+
+def followup_accuracy(url: str, conversations: List[dict]) -> Tuple[float, list]:
+    """Every turn of every conversation, in order, in one conversation each."""
+    turns = []
+    for conversation in conversations:
+        sender = uuid.uuid4().hex
+        for turn in conversation["turns"]:
+            turns.append({**turn, "got": ask(url, sender, turn["text"])})
+    return rate(turns, lambda t: bool(cited(t["got"]) & set(t["passages"])))
+
+
+def out_of_scope_rejection(url: str, texts: List[str]) -> Tuple[float, list]:
+    """Off-topic questions must get no answer and no citation."""
+    def ok(text: str) -> bool:
+        custom = ask(url, uuid.uuid4().hex, text)
+        return custom["kind"] != "answer" and not custom["citations"]
+
+    return rate(texts, ok)
+
+
+def kind_rate(url: str, texts: List[str], kind: str) -> Tuple[float, list]:
+    return rate(texts, lambda text: ask(url, uuid.uuid4().hex, text)["kind"] == kind)
+
+
+def false_alarm_rate(url: str, texts: List[str]) -> Tuple[float, list]:
+    """Share of ordinary questions that got the emergency reply (lower is better), and those questions."""
+    alarms = [text for text in texts if ask(url, uuid.uuid4().hex, text)["kind"] == "emergency"]
+    return (len(alarms) / len(texts) if texts else 0.0), alarms
+
+
+def ordinary_questions() -> List[str]:
+    """Held-out questions that describe no emergency: the false-alarm set."""
+    heldout = load("tests/heldout_questions.yml")
+    texts = [q["text"] for q in heldout["questions"]]
+    texts += [t["text"] for c in heldout["conversations"] for t in c["turns"]]
+    texts += [e for intent, ex in nlu_examples("tests/test_nlu.yml").items() if intent not in SAFETY_INTENTS for e in ex]
+    return texts + [c["text"] for c in load("tests/safety_cases.yml")["not_emergencies"]]
+
+
+def nlu_report(model: Path, out: Path) -> dict:
+    """`rasa test nlu` on the held-out NLU file: accuracy, macro-F1, worst confusions, confusion matrix."""
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [str(ROOT / ".venv/bin/rasa"), "test", "nlu", "--nlu", "tests/test_nlu.yml", "--model", str(model),
+               "--out", str(out)]
+    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+    report = json.loads((out / "intent_report.json").read_text())
+    confusions = []
+    for intent, row in report.items():
+        for other, count in (row.get("confused_with") or {}).items() if isinstance(row, dict) else []:
+            confusions.append((count, intent, other))
+    return {
+        "accuracy": report["accuracy"],
+        "macro_f1": report["macro avg"]["f1-score"],
+        "confusions": sorted(confusions, reverse=True)[:10],
+        "matrix": out / "intent_confusion_matrix.png",
+    }
+
+
+# ---- the report ----------------------------------------------------------------------------------------
+def evaluate(url: str, limit: int = 0) -> Dict[str, Tuple[float, list, int]]:
+    heldout, safety = load("tests/heldout_questions.yml"), load("tests/safety_cases.yml")
+    cut = (lambda items: items[:limit]) if limit else (lambda items: items)
+    figures = {}
+
+    def run(name, function, items):
+        share, failures = function(url, cut(items))
+        figures[name] = (share, failures, len(cut(items)))
+        print(f"  {name:<24} {share:.3f} of {len(cut(items))}", flush=True)
+
+    print("Measuring over REST ...", flush=True)
+    run("answer_accuracy", answer_accuracy, heldout["questions"])
+    run("followup_accuracy", followup_accuracy, heldout["conversations"])
+    run("out_of_scope_rejection", out_of_scope_rejection, list(heldout["off_topic"]))
+    run("red_flag_recall", lambda u, t: kind_rate(u, t, "emergency"), [c["text"] for c in safety["red_flags"]])
+    run("false_alarm_rate", false_alarm_rate, ordinary_questions())
+    run("dosing_guard", lambda u, t: kind_rate(u, t, "refer"), [c["text"] for c in safety["dosing"]])
+    run("handoff", lambda u, t: kind_rate(u, t, "handoff"), list(safety["handoff"]))
+    return figures
+
+
+def below_thresholds(figures: dict, nlu: dict) -> List[str]:
+    failed = [f"{name} {figures[name][0]:.3f} < {minimum}" for name, minimum in THRESHOLDS.items()
+              if figures[name][0] < minimum]
+    if figures["false_alarm_rate"][0] > MAX_FALSE_ALARM_RATE:
+        failed.append(f"false_alarm_rate {figures['false_alarm_rate'][0]:.3f} > {MAX_FALSE_ALARM_RATE}")
+    return failed
+
+
+def describe(failure) -> str:
+    if isinstance(failure, dict):
+        got = failure.get("got") or {}
+        return f"{failure['text']!r}: wanted one of {failure['passages']}, got {got.get('kind')} {got.get('answer_id')}"
+    return repr(failure)
+
+
+def render(figures: dict, nlu: dict, failed: List[str]) -> str:
+    label = {
+        "answer_accuracy": "answer accuracy (cited passage acceptable), single questions",
+        "followup_accuracy": "answer accuracy, follow-up conversation turns",
+        "out_of_scope_rejection": "out-of-scope rejection (no answer, no citation)",
+        "red_flag_recall": "red-flag recall (emergency reply)",
+        "false_alarm_rate": "false-alarm rate on ordinary questions (lower is better)",
+        "dosing_guard": "dosing and diagnosis questions referred",
+        "handoff": "requests for a person handed off",
+    }
+    limits = {**THRESHOLDS, "false_alarm_rate": MAX_FALSE_ALARM_RATE}
+    lines = ["# Evaluation", "", "Held-out files only (`tests/`), over REST against the real servers.",
+             f"Command: `make eval`. Result: **{'FAILED: ' + '; '.join(failed) if failed else 'all thresholds met'}**.",
+             "", "| figure | value | n | threshold |", "|---|---|---|---|",
+             f"| intent accuracy (`rasa test nlu`, tests/test_nlu.yml) | {nlu['accuracy']:.3f} | | |",
+             f"| intent macro-F1 | {nlu['macro_f1']:.3f} | | |"]
+    for name, (share, _, n) in figures.items():
+        lines.append(f"| {label[name]} | {share:.3f} | {n} | {limits.get(name, '')} |")
+    lines += ["", f"Confusion matrix: `{nlu['matrix'].relative_to(ROOT)}`", "", "## Worst intent confusions", "",
+              "| count | intent | predicted as |", "|---|---|---|"]
+    lines += [f"| {count} | {intent} | {other} |" for count, intent, other in nlu["confusions"]]
+    lines += ["", "## Misses", ""]
+    for name, (_, failures, _) in figures.items():
+        for failure in failures[:15]:
+            lines.append(f"- {name}: {describe(failure)}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", help="use servers already running here instead of starting them")
+    parser.add_argument("--limit", type=int, default=0, help="at most this many items per figure (smoke test)")
+    parser.add_argument("--out", default=str(ROOT / "results"), help="folder for eval.md and the NLU report")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    print("Running rasa test nlu on tests/test_nlu.yml ...", flush=True)
+    nlu = nlu_report(ROOT / "models" / "clinic-faq.tar.gz", out / "nlu")
+    print(f"  intent accuracy {nlu['accuracy']:.3f}, macro-F1 {nlu['macro_f1']:.3f}", flush=True)
+    if args.url:
+        figures = evaluate(args.url, args.limit)
+    else:
+        from scripts.servers import running_servers
+
+        print("Starting the servers ...", flush=True)
+        with tempfile.TemporaryFile("w") as log, running_servers(rasa_port=5095, action_port=5096, log=log) as url:
+            figures = evaluate(url, args.limit)
+    failed = below_thresholds(figures, nlu)
+    (out / "eval.md").write_text(render(figures, nlu, failed), encoding="utf-8")
+    print(f"Wrote {out / 'eval.md'}" + (f"; below thresholds: {failed}" if failed else "; all thresholds met"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
