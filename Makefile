@@ -10,7 +10,7 @@ NLU_DATA  := $(shell find data -name '*.yml')
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup browser-deps knowledge train run shell test validate latency eval bench clean
+.PHONY: help setup browser-deps knowledge train run shell test validate eval bench clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,6 +62,3 @@ bench: $(MODEL) ## Compare speed, memory and accuracy with Rasa's default pipeli
 
 clean: ## Remove trained models, results and caches (keeps the virtual environment and node_modules)
 	rm -rf models results .rasa .pytest_cache
-
-latency: $(MODEL) ## Measure REST round-trip latency (p50/p95/p99 over 200 held-out questions)
-	$(BIN)/python -m scripts.measure_latency 200

@@ -38,14 +38,20 @@ def nlu_examples(path: str) -> Dict[str, List[str]]:
     return examples
 
 
-def ask(url: str, sender: str, text: str) -> dict:
-    """The `custom` payload of one reply (the disclaimer of a conversation's first reply aside)."""
+NO_PAYLOAD = {"kind": None, "answer_id": None, "citations": [], "suggestions": []}
+
+
+def ask(url: str, sender: str, text: str, strict: bool = True) -> dict:
+    """The `custom` payload of one reply (the disclaimer of a conversation's first reply aside). Strict: exactly
+    one; otherwise a reply without one (another assistant, e.g. Rasa's default pipeline) counts as no answer."""
     response = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=30)
     response.raise_for_status()
     customs = [m["custom"] for m in response.json() if "custom" in m and m["custom"]["kind"] != "disclaimer"]
-    if len(customs) != 1:
+    if len(customs) == 1:
+        return customs[0]
+    if strict:
         raise AssertionError(f"expected one custom payload for {text!r}, got {customs}")
-    return customs[0]
+    return NO_PAYLOAD
 
 
 def rate(items: list, ok: Callable[[object], bool]) -> Tuple[float, list]:
@@ -59,10 +65,10 @@ def cited(custom: dict) -> set:
 
 
 # ---- the figures ---------------------------------------------------------------------------------------
-def answer_accuracy(url: str, questions: List[dict]) -> Tuple[float, list]:
+def answer_accuracy(url: str, questions: List[dict], strict: bool = True) -> Tuple[float, list]:
     """Single questions, each in a new conversation: does the reply cite an acceptable passage?"""
     def ok(question: dict) -> bool:
-        question["got"] = ask(url, uuid.uuid4().hex, question["text"])
+        question["got"] = ask(url, uuid.uuid4().hex, question["text"], strict)
         return bool(cited(question["got"]) & set(question["passages"]))
 
     return rate(questions, ok)
