@@ -139,8 +139,9 @@ def evaluate(url: str, limit: int = 0) -> Dict[str, Tuple[float, list, int]]:
 
     def run(name, function, items):
         share, failures = function(url, cut(items))
-        figures[name] = (share, failures, len(cut(items)))
-        print(f"  {name:<24} {share:.3f} of {len(cut(items))}", flush=True)
+        n = sum(len(c["turns"]) for c in cut(items)) if name == "followup_accuracy" else len(cut(items))
+        figures[name] = (share, failures, n)
+        print(f"  {name:<24} {share:.3f} of {n}", flush=True)
 
     print("Measuring over REST ...", flush=True)
     run("answer_accuracy", answer_accuracy, heldout["questions"])
@@ -186,7 +187,8 @@ def render(figures: dict, nlu: dict, failed: List[str]) -> str:
              f"| intent macro-F1 | {nlu['macro_f1']:.3f} | | |"]
     for name, (share, _, n) in figures.items():
         lines.append(f"| {label[name]} | {share:.3f} | {n} | {limits.get(name, '')} |")
-    lines += ["", f"Confusion matrix: `{nlu['matrix'].relative_to(ROOT)}`", "", "## Worst intent confusions", "",
+    matrix = nlu["matrix"].relative_to(ROOT) if nlu["matrix"].is_relative_to(ROOT) else nlu["matrix"]
+    lines += ["", f"Confusion matrix: `{matrix}`", "", "## Worst intent confusions", "",
               "| count | intent | predicted as |", "|---|---|---|"]
     lines += [f"| {count} | {intent} | {other} |" for count, intent, other in nlu["confusions"]]
     lines += ["", "## Misses", ""]
