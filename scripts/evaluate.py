@@ -30,11 +30,15 @@ def load(path: str):
 
 
 def nlu_examples(path: str) -> Dict[str, List[str]]:
+    """intent -> examples, from one Rasa NLU file or every file of a folder."""
+    folder = ROOT / path
+    files = sorted(folder.glob("*.yml")) if folder.is_dir() else [folder]
     examples: Dict[str, List[str]] = {}
-    for block in load(path).get("nlu", []):
-        if "intent" in block:
-            lines = [line[2:].strip() for line in block["examples"].splitlines() if line.startswith("- ")]
-            examples.setdefault(block["intent"], []).extend(lines)
+    for file in files:
+        for block in load(str(file.relative_to(ROOT))).get("nlu", []):
+            if "intent" in block:
+                lines = [line[2:].strip() for line in block["examples"].splitlines() if line.startswith("- ")]
+                examples.setdefault(block["intent"], []).extend(lines)
     return examples
 
 

@@ -5,6 +5,7 @@ from collections import Counter
 import pytest
 
 from scripts.build_passages import build, render
+from scripts.evaluate import nlu_examples
 from tests.conftest import ROOT, load_yaml
 
 QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
@@ -12,18 +13,6 @@ QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '
 
 def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.translate(QUOTES)).strip()
-
-
-def nlu_examples(path: str) -> dict:
-    """intent -> list of examples in one NLU file or every file of a folder."""
-    files = sorted((ROOT / path).glob("*.yml")) if (ROOT / path).is_dir() else [ROOT / path]
-    examples = {}
-    for file in files:
-        for block in load_yaml(str(file.relative_to(ROOT))).get("nlu", []):
-            if "intent" in block:
-                lines = [line[2:].strip() for line in block["examples"].splitlines() if line.startswith("- ")]
-                examples.setdefault(block["intent"], []).extend(lines)
-    return examples
 
 
 TRAINING = nlu_examples("data/nlu")

@@ -7,7 +7,6 @@ BENCHMARKS.md). The replacement builds the validator once and reports the same e
 import logging
 
 import rasa
-from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core.actions.action import RemoteAction
@@ -43,5 +42,3 @@ def apply() -> bool:
     RemoteAction._validate_action_result = _validate_action_result
     return True
 
-
-__all__ = ["apply", "ValidationError"]
