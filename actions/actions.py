@@ -130,7 +130,7 @@ class ActionRespond(Action):
         return []
 
     def answer(
-        self, dispatcher: CollectingDispatcher, answer_id: str, tracker: Optional[Tracker] = None
+        self, dispatcher: CollectingDispatcher, answer_id: str, tracker: Tracker
     ) -> List[Dict[Text, Any]]:
         """Utter an answer with its passages; its topic becomes the conversation's current topic."""
         answer = self.kb.answers[answer_id]
@@ -147,11 +147,9 @@ class ActionRespond(Action):
         topics = [self.kb.topic_for_term(e.get("value", "")) for e in entities]
         return [t for t in topics if t]
 
-    def remember_topic(self, topic: str, tracker: Optional[Tracker]) -> List[Dict[Text, Any]]:
+    def remember_topic(self, topic: str, tracker: Tracker) -> List[Dict[Text, Any]]:
         """The answer's topic becomes current; the previous one and any other topic the patient just named
         move to the front of `earlier_topics`, so that a later "it" can still refer to them."""
-        if tracker is None:
-            return [SlotSet("topic", topic)]
         candidates = [*self.named_topics(tracker), tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])]
         earlier: List[str] = []
         for candidate in candidates:
