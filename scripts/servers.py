@@ -16,7 +16,9 @@ import urllib.request
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
+
+import yaml
 
 from actions.clinic import clinic
 
@@ -24,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
 MODEL = ROOT / "models" / "clinic-faq.tar.gz"
 QUIET = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
+# The Rasa server refuses request bodies over 64 KB before reading them (the chat channel's own limit is 16 KB).
+SERVER_ENV = {**QUIET, "SANIC_REQUEST_MAX_SIZE": "65536"}
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, name: str, seconds: float) -> None:
@@ -64,6 +68,45 @@ def action_server(port: int, log=None) -> Iterator[subprocess.Popen]:
         _stop(process)
 
 
+def write_endpoints(path: Path, action_url: str, stores: Optional[Dict[str, Any]] = None) -> Path:
+    """An endpoints file: the action server's address, and `stores` (tracker_store, lock_store) as given."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump({"action_endpoint": {"url": action_url}, **(stores or {})}))
+    return path
+
+
+def sqlite_store(path: Path) -> Dict[str, Any]:
+    """The default tracker store (endpoints.yml) on another file."""
+    return {"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(path)}}
+
+
+@contextmanager
+def rasa_server(
+    port: int,
+    endpoints: Path,
+    interface: str = "127.0.0.1",
+    cors: Optional[List[str]] = None,
+    log=None,
+    env: Optional[Dict[str, str]] = None,
+    model: Path = MODEL,
+) -> Iterator[subprocess.Popen]:
+    """The Rasa server: the chat channel, widget and article pages on `interface`:`port`; no HTTP API."""
+    command = [
+        RASA, "run", "--model", str(model), "--credentials", str(ROOT / "credentials.yml"),
+        "--endpoints", str(endpoints), "--interface", interface, "--port", str(port),
+        "--cors", *(cors if cors is not None else clinic()["allowed_origins"]),
+    ]
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **SERVER_ENV, **(env or {})},
+        stdout=log, stderr=subprocess.STDOUT if log else None,
+    )
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}/webhooks/rest/", process, "Rasa server", 240)
+        yield process
+    finally:
+        _stop(process)
+
+
 @contextmanager
 def running_servers(
     rasa_port: int = 5005,
@@ -74,29 +117,21 @@ def running_servers(
     log=None,
     processes: Optional[List[subprocess.Popen]] = None,
     model: Path = MODEL,
+    stores: Optional[Dict[str, Any]] = None,
+    env: Optional[Dict[str, str]] = None,
 ) -> Iterator[str]:
-    """Both servers; yields the Rasa server's base URL. `processes` receives the action server's and then the
-    Rasa server's process (for tests that stop one, and for measuring memory)."""
+    """Both servers; yields the Rasa server's base URL. Without `endpoints`, one is written with `stores`
+    (none: conversations in memory). `processes` receives the action server's and then the Rasa server's
+    process (for tests that stop one, and for measuring memory). `env` adds settings of the Rasa server."""
     if endpoints is None:
-        endpoints = ROOT / "results" / f"endpoints-{action_port}.yml"
-        endpoints.parent.mkdir(exist_ok=True)
-        endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n')
-    with action_server(action_port, log) as actions:
-        command = [
-            RASA, "run", "--model", str(model), "--credentials", str(ROOT / "credentials.yml"),
-            "--endpoints", str(endpoints), "--interface", interface, "--port", str(rasa_port),
-        ]
-        command += ["--cors", *(cors if cors is not None else clinic()["allowed_origins"])]
-        process = subprocess.Popen(
-            command, cwd=ROOT, env={**os.environ, **QUIET}, stdout=log, stderr=subprocess.STDOUT if log else None
-        )
+        action_url = f"http://127.0.0.1:{action_port}/webhook"
+        endpoints = write_endpoints(ROOT / "results" / f"endpoints-{rasa_port}.yml", action_url, stores)
+    with action_server(action_port, log) as actions, rasa_server(
+        rasa_port, endpoints, interface, cors, log, env, model
+    ) as process:
         if processes is not None:
             processes += [actions, process]
-        try:
-            _wait_until_up(f"http://127.0.0.1:{rasa_port}/", process, "Rasa server", 240)
-            yield f"http://127.0.0.1:{rasa_port}"
-        finally:
-            _stop(process)
+        yield f"http://127.0.0.1:{rasa_port}"
 
 
 @contextmanager
@@ -135,12 +170,14 @@ def main() -> None:
     action_port = int(os.environ.get("ACTION_PORT", 5055))
     if "--shell" in sys.argv:
         with action_server(action_port):
-            subprocess.run([RASA, "shell", "--model", str(MODEL), "--endpoints", str(ROOT / "endpoints.yml")],
+            endpoints = ROOT / os.environ.get("ENDPOINTS", "endpoints.yml")
+            subprocess.run([RASA, "shell", "--model", str(MODEL), "--endpoints", str(endpoints)],
                            cwd=ROOT, env={**os.environ, **QUIET})
         return
     demo_port = int(os.environ.get("DEMO_PORT", 8000))
     interface = os.environ.get("RASA_INTERFACE", "0.0.0.0")
-    with running_servers(rasa_port, action_port, interface, endpoints=ROOT / "endpoints.yml"), demo_site(
+    endpoints = ROOT / os.environ.get("ENDPOINTS", "endpoints.yml")
+    with running_servers(rasa_port, action_port, interface, endpoints=endpoints), demo_site(
         demo_port, f"http://localhost:{rasa_port}"
     ):
         print(

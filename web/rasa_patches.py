@@ -1,19 +1,29 @@
-"""A speed-up for Rasa Open Source 3.6.21, applied when the Rasa server loads web/site.py (credentials.yml).
+"""Changes to Rasa Open Source 3.6.21, applied when the Rasa server loads the chat channel (credentials.yml).
 
-Rasa checks every action server response with `jsonschema.validate()`, which re-checks the constant response
-schema itself on every call: about half of the Rasa server's CPU time per message here (py-spy, see
-BENCHMARKS.md). The replacement builds the validator once and reports the same error jsonschema would.
+1. Speed: Rasa checks every action server response with `jsonschema.validate()`, which re-checks the constant
+   response schema itself on every call: about half of the Rasa server's CPU time per message here (py-spy,
+   see BENCHMARKS.md). The replacement builds the validator once and reports the same error jsonschema would.
+2. No silent loss of conversations: Rasa wraps the tracker store in a `FailSafeTrackerStore`, which, when the
+   database cannot be reached, starts a new empty conversation and keeps it in memory only. Here the error
+   reaches the chat channel instead, which logs it and answers with an error reply (web/channel.py).
+3. No long silence: Rasa waits 300 s for the action server. Here it waits ACTION_TIMEOUT seconds (default 3;
+   an action takes about 10 ms), then the channel tells the patient it is having trouble.
 """
 import logging
+import os
 
 import rasa
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
+from rasa.core import agent
+from rasa.core.actions import action
 from rasa.core.actions.action import RemoteAction
+from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.constants import DOCS_BASE_URL
 
 logger = logging.getLogger(__name__)
 PATCHED_VERSION = "3.6.21"
+ACTION_TIMEOUT = float(os.environ.get("ACTION_TIMEOUT", 3))
 _validator = None
 
 
@@ -34,11 +44,20 @@ def _validate_action_result(self: RemoteAction, result: dict) -> bool:
     raise error
 
 
+def _tracker_store_without_fallback(store, domain):
+    """Rasa's Agent._create_tracker_store, without the in-memory fallback: a store error is raised."""
+    if store is None:
+        return InMemoryTrackerStore(domain)
+    store.domain = domain
+    return store
+
+
 def apply() -> bool:
-    """Install the patch on the Rasa version it was written for; leave any other version alone."""
+    """Install the changes on the Rasa version they were written for; leave any other version alone."""
     if rasa.__version__ != PATCHED_VERSION:
-        logger.warning("rasa %s: not applying the 3.6.21 action-validation speed-up", rasa.__version__)
+        logger.warning("rasa %s: not applying the changes written for rasa %s", rasa.__version__, PATCHED_VERSION)
         return False
     RemoteAction._validate_action_result = _validate_action_result
+    agent.Agent._create_tracker_store = staticmethod(_tracker_store_without_fallback)
+    action.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT
     return True
-

@@ -18,9 +18,6 @@ from sanic.response import HTTPResponse
 
 from actions.clinic import clinic
 from actions.knowledge import knowledge_base
-from web import rasa_patches
-
-rasa_patches.apply()  # this module is loaded by the Rasa server at start (credentials.yml)
 
 STATIC = Path(__file__).resolve().parent / "static"
 FILES = {"chat.js": "application/javascript; charset=utf-8", "chat.css": "text/css; charset=utf-8"}

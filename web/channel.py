@@ -1,0 +1,200 @@
+"""The public chat channel: Rasa's REST channel with the checks a server facing the internet needs.
+
+  POST /webhooks/rest/webhook  {"sender": "<id>", "message": "<text>"}  ->  a list of bot messages
+
+Before a message reaches the assistant it is checked here, and some never reach it:
+- a body that is not a JSON object with a string `sender` (letters, digits, `._:@-`, at most 128) and a string
+  `message`: 400 with {"error": ...}; a body over MAX_BODY_BYTES: 413;
+- more than RATE_LIMIT_PER_SENDER or RATE_LIMIT_PER_ADDRESS messages a minute: 429 with a polite reply;
+- control characters and broken surrogates are removed; an empty message or one over MAX_MESSAGE_CHARS gets a
+  polite reply ("please type a question", "please shorten");
+- a message starting with `/` is Rasa's syntax for an intent with entities: it passes only when it is exactly
+  a button or suggestion payload the assistant offered in this conversation; otherwise the slashes are
+  dropped and it is read as the words it is.
+If the assistant gives no reply (the action server is down or slow) the patient is told the assistant has
+trouble and how to reach the clinic; if the conversation store fails, the same reply comes with a 503.
+Message text is never logged here.
+"""
+import hashlib
+import json
+import logging
+import math
+import os
+import re
+import time
+import unicodedata
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import BotUttered
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from actions.clinic import clinic
+from actions.knowledge import knowledge_base
+from web import rasa_patches
+
+rasa_patches.apply()  # this module is loaded by the Rasa server at start (credentials.yml)
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = int(os.environ.get("MAX_MESSAGE_CHARS", 1000))
+MAX_BODY_BYTES = 16 * 1024
+RATE_LIMIT_PER_SENDER = int(os.environ.get("RATE_LIMIT_PER_SENDER", 30))  # messages a minute
+RATE_LIMIT_PER_ADDRESS = int(os.environ.get("RATE_LIMIT_PER_ADDRESS", 120))  # a clinic's network may be shared
+SENDER_PATTERN = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
+# C0 and C1 controls and other invisible format characters, except tab and newline (read as spaces).
+UNPRINTABLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+class RateLimiter:
+    """Token buckets per key: `per_minute` messages a minute on average, bursts up to `per_minute`.
+
+    Kept in the process: with sticky routing a conversation stays on one replica, so its sender's limit holds;
+    an address's limit holds per replica. Buckets that have refilled are dropped, so memory stays bounded.
+    """
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.clock = clock
+        self.buckets: Dict[str, Tuple[float, float]] = {}
+        self.last_sweep = clock()
+
+    def take(self, key: str) -> float:
+        """Take one message for `key`: 0 if allowed, else the seconds to wait."""
+        now = self.clock()
+        if now - self.last_sweep > 60:
+            self.buckets = {k: b for k, b in self.buckets.items() if self._level(b, now) < self.capacity}
+            self.last_sweep = now
+        tokens = self._level(self.buckets.get(key, (self.capacity, now)), now)
+        if tokens < 1:
+            self.buckets[key] = (tokens, now)
+            return (1 - tokens) / self.rate
+        self.buckets[key] = (tokens - 1, now)
+        return 0.0
+
+    def _level(self, bucket: Tuple[float, float], now: float) -> float:
+        tokens, then = bucket
+        return min(self.capacity, tokens + (now - then) * self.rate)
+
+
+def clean_text(text: str) -> str:
+    """The message as words: unprintable characters dropped, tabs and newlines as spaces, NFC, trimmed."""
+    text = text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates from \ud800-style JSON escapes
+    text = unicodedata.normalize("NFC", text)
+    text = "".join(" " if c in "\t\n\r" else c for c in text if c in "\t\n\r" or unicodedata.category(c) not in UNPRINTABLE)
+    return " ".join(text.split())
+
+
+def offered_payloads(events: List[Any]) -> Set[str]:
+    """Payloads of the buttons and suggestions the assistant offered in these tracker events."""
+    offered = set()
+    for event in events:
+        if isinstance(event, BotUttered):
+            data = event.data or {}
+            choices = [*(data.get("buttons") or []), *((data.get("custom") or {}).get("suggestions") or [])]
+            offered.update(c["payload"] for c in choices if isinstance(c, dict) and c.get("payload"))
+    return offered
+
+
+def conversation_tag(sender: str) -> str:
+    """A short, stable tag for logs that does not reveal the sender id."""
+    return hashlib.sha256(sender.encode()).hexdigest()[:10]
+
+
+def reply(sender: str, kind: str, text: str) -> List[Dict[str, Any]]:
+    """A reply in the channel's shape: the text, then its `custom` message (see README, "What the channel carries")."""
+    custom = {"kind": kind, "answer_id": None, "citations": [], "suggestions": []}
+    return [{"recipient_id": sender, "text": text}, {"recipient_id": sender, "custom": custom}]
+
+
+def channel_message(key: str, **values: Any) -> str:
+    details = clinic()
+    by_phone = f" at {details['phone']}" if details["phone"] else ""
+    return knowledge_base().message("channel", key, by_phone=by_phone, **{k: str(v) for k, v in values.items()})
+
+
+class PatientChannel(InputChannel):
+    """Registered in credentials.yml in place of Rasa's `rest` channel, at the same address."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def __init__(self) -> None:
+        self.per_sender = RateLimiter(RATE_LIMIT_PER_SENDER)
+        self.per_address = RateLimiter(RATE_LIMIT_PER_ADDRESS)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        chat = Blueprint("patient_chat", __name__)
+
+        @chat.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @chat.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            if len(request.body or b"") > MAX_BODY_BYTES:
+                return response.json({"error": f"the request is larger than {MAX_BODY_BYTES} bytes"}, status=413)
+            sender, text, problem = parse(request.body or b"")
+            if problem:
+                return response.json({"error": problem}, status=400)
+            wait = max(self.per_address.take(request.remote_addr or request.ip or "?"), self.per_sender.take(sender))
+            if wait:
+                seconds = math.ceil(wait)
+                return response.json(
+                    reply(sender, "rate_limited", channel_message("rate_limited", seconds=seconds)),
+                    status=429, headers={"Retry-After": str(seconds)},
+                )
+            text = clean_text(text)
+            if len(text) > MAX_MESSAGE_CHARS:
+                return response.json(
+                    reply(sender, "input_rejected", channel_message("too_long", max_chars=f"{MAX_MESSAGE_CHARS:,}"))
+                )
+            collector = CollectingOutputChannel()
+            try:
+                if text.startswith("/") and text not in await self.offered(request, sender):
+                    text = text.lstrip("/ ")
+                if not text:
+                    return response.json(reply(sender, "input_rejected", channel_message("empty")))
+                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+            except Exception as error:  # the conversation store or the model failed: say so, keep serving
+                logger.error(
+                    "could not handle a message of conversation %s: %s: %s",
+                    conversation_tag(sender), type(error).__name__, first_line(error),
+                )
+                return response.json(reply(sender, "unavailable", channel_message("unavailable")), status=503)
+            if not any("custom" in m for m in collector.messages):
+                logger.error("no reply from the action server for conversation %s", conversation_tag(sender))
+                return response.json(reply(sender, "unavailable", channel_message("unavailable")))
+            return response.json(collector.messages)
+
+        return chat
+
+    async def offered(self, request: Request, sender: str) -> Set[str]:
+        tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
+        return offered_payloads(list(tracker.events)) if tracker else set()
+
+
+def parse(body: bytes) -> Tuple[str, str, Optional[str]]:
+    """(sender, message, None), or ("", "", what is wrong with the request)."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return "", "", "the body must be JSON in UTF-8"
+    if not isinstance(data, dict):
+        return "", "", 'the body must be a JSON object: {"sender": "...", "message": "..."}'
+    sender, text = data.get("sender"), data.get("message")
+    if not isinstance(sender, str) or not SENDER_PATTERN.fullmatch(sender):
+        return "", "", "`sender` must be 1 to 128 letters, digits or ._:@-"
+    if not isinstance(text, str):
+        return "", "", "`message` must be a string"
+    return sender, text, None
+
+
+def first_line(error: Exception) -> str:
+    """The cause of a database error without the statement and its parameters (which may hold message text)."""
+    cause = getattr(error, "orig", None) or error
+    return (str(cause).strip().splitlines() or [""])[0][:200]
