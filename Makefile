@@ -10,7 +10,7 @@ NLU_DATA  := $(shell find data -name '*.yml')
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup browser-deps knowledge train run shell test validate eval bench clean
+.PHONY: help setup browser-deps knowledge train run shell test validate eval bench forget clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,6 +59,9 @@ eval: $(MODEL) ## Measure answer quality on held-out files over REST; writes res
 
 bench: $(MODEL) ## Compare speed, memory and accuracy with Rasa's default pipeline and a plain search; writes BENCHMARKS.md
 	$(BIN)/python -m scripts.bench
+
+forget: $(BIN)/.installed ## Delete conversations older than DAYS (30) days from the tracker store in ENDPOINTS (endpoints.yml)
+	$(BIN)/python -m scripts.forget_conversations
 
 clean: ## Remove trained models, results and caches (keeps the virtual environment and node_modules)
 	rm -rf models results .rasa .pytest_cache

@@ -22,16 +22,17 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Optional
 
 import aiohttp
 import yaml
 
 from scripts import evaluate
-from scripts.servers import ROOT, running_servers
+from scripts.servers import ONE_ADDRESS_ENV, ROOT, running_servers
 
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
 DEFAULT_CONFIG = ROOT / ".venv/lib/python3.10/site-packages/rasa/cli/initial_project/config.yml"
@@ -73,9 +74,10 @@ def percentile(samples: List[float], p: float) -> float:
 
 
 # ---- load ---------------------------------------------------------------------------------------------
-async def _load(url: str, clients: int, total: int, seconds: float) -> dict:
+async def _load(url: str, clients: int, total: int, seconds: float, answered: Optional[Counter] = None) -> dict:
     """`clients` concurrent clients sending held-out questions until `total` requests or `seconds`, each in
-    conversations of TURNS messages (patients' conversations are short; an ever-growing one is not typical)."""
+    conversations of TURNS messages (patients' conversations are short; an ever-growing one is not typical).
+    `answered`, if given, counts the messages answered per sender."""
     texts, timings, errors, sent = questions(), [], 0, 0
     deadline = time.monotonic() + seconds
     timeout = aiohttp.ClientTimeout(total=30)
@@ -96,6 +98,8 @@ async def _load(url: str, clients: int, total: int, seconds: float) -> dict:
                     if r.status != 200:
                         errors += 1
                         continue
+                    if answered is not None:
+                        answered[sender] += 1
             except (aiohttp.ClientError, asyncio.TimeoutError):
                 errors += 1
                 continue
@@ -117,8 +121,8 @@ async def _load(url: str, clients: int, total: int, seconds: float) -> dict:
     }
 
 
-def load_test(url: str, clients: int, total: int, seconds: float) -> dict:
-    return asyncio.run(_load(url, clients, total, seconds))
+def load_test(url: str, clients: int, total: int, seconds: float, answered: Optional[Counter] = None) -> dict:
+    return asyncio.run(_load(url, clients, total, seconds, answered))
 
 
 def answer_accuracy(url: str, limit: int) -> float:
@@ -142,7 +146,7 @@ def rasa_contender(model: Path, port: int) -> Iterator[dict]:
     processes: list = []
     start = time.perf_counter()
     with tempfile.TemporaryFile("w") as logfile, running_servers(
-        rasa_port=port, action_port=port + 1, log=logfile, processes=processes, model=model
+        rasa_port=port, action_port=port + 1, log=logfile, processes=processes, model=model, env=ONE_ADDRESS_ENV
     ) as url:
         ready = time.perf_counter() - start
         yield {"url": url, "ready_s": ready, "pids": [p.pid for p in processes]}

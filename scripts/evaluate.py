@@ -216,10 +216,12 @@ def main(argv=None) -> int:
     if args.url:
         figures = evaluate(args.url, args.limit)
     else:
-        from scripts.servers import running_servers
+        from scripts.servers import ONE_ADDRESS_ENV, running_servers
 
         print("Starting the servers ...", flush=True)
-        with tempfile.TemporaryFile("w") as log, running_servers(rasa_port=5095, action_port=5096, log=log) as url:
+        with tempfile.TemporaryFile("w") as log, running_servers(
+            rasa_port=5095, action_port=5096, log=log, env=ONE_ADDRESS_ENV
+        ) as url:
             figures = evaluate(url, args.limit)
     failed = below_thresholds(figures, nlu)
     (out / "eval.md").write_text(render(figures, nlu, failed), encoding="utf-8")

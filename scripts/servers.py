@@ -28,6 +28,8 @@ MODEL = ROOT / "models" / "clinic-faq.tar.gz"
 QUIET = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
 # The Rasa server refuses request bodies over 64 KB before reading them (the chat channel's own limit is 16 KB).
 SERVER_ENV = {**QUIET, "SANIC_REQUEST_MAX_SIZE": "65536"}
+# Tests and measurements send all their conversations from 127.0.0.1: lift the per-address rate limit for them.
+ONE_ADDRESS_ENV = {"RATE_LIMIT_PER_ADDRESS": "1000000"}
 
 
 def _wait_until_up(url: str, process: subprocess.Popen, name: str, seconds: float) -> None:

@@ -1,6 +1,8 @@
+import os
 import socket
+import uuid
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 import yaml
@@ -69,15 +71,31 @@ def demo_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory, demo_port):
-    """The real action server and Rasa server with the trained model, on free ports; the test demo page's
-    origin is allowed (CORS) besides the clinic's."""
+def server_folder(tmp_path_factory) -> Path:
+    """Where the session server keeps its log (servers.log) and its conversations (conversations.db)."""
+    return tmp_path_factory.mktemp("servers")
+
+
+@pytest.fixture(scope="session")
+def server_processes() -> List:
+    """The session server's action server and Rasa server processes, once `server_url` has started them."""
+    return []
+
+
+@pytest.fixture(scope="session")
+def server_url(server_folder, server_processes, demo_port):
+    """The real action server and Rasa server with the trained model, on free ports, conversations in an SQLite
+    file (`server_db`); the test demo page's origin is allowed (CORS) besides the clinic's. Every test client
+    comes from 127.0.0.1, so the per-address rate limit is lifted; the per-sender limit stays."""
     from actions.clinic import clinic
-    from scripts.servers import running_servers
+    from scripts.servers import ONE_ADDRESS_ENV, running_servers, sqlite_store
 
     cors = [*clinic()["allowed_origins"], f"http://localhost:{demo_port}"]
-    log = open(tmp_path_factory.mktemp("servers") / "servers.log", "w")
-    with running_servers(rasa_port=free_port(), action_port=free_port(), cors=cors, log=log) as url:
+    log = open(server_folder / "servers.log", "w")
+    with running_servers(
+        rasa_port=free_port(), action_port=free_port(), cors=cors, log=log, processes=server_processes,
+        stores=sqlite_store(server_folder / "conversations.db"), env=ONE_ADDRESS_ENV,
+    ) as url:
         yield url
     log.close()
 
@@ -89,3 +107,33 @@ def demo_url(server_url, demo_port):
 
     with demo_site(demo_port, server_url.replace("127.0.0.1", "localhost")) as url:
         yield url
+
+
+def require_service(name: str, reachable: bool) -> None:
+    """Skip a test whose service (PostgreSQL, Redis) is not running here; with REQUIRE_SERVICES=1 (.ci/run), fail."""
+    if reachable:
+        return
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"REQUIRE_SERVICES=1 but {name} is not reachable")
+    pytest.skip(f"{name} is not reachable on 127.0.0.1 (set REQUIRE_SERVICES=1 to fail instead)")
+
+
+@pytest.fixture
+def postgres_db() -> Iterator[str]:
+    """A fresh PostgreSQL database on 127.0.0.1:5432 (user postgres, trust auth), dropped afterwards: its name."""
+    import sqlalchemy as sa
+
+    server = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        server.connect().close()
+        reachable = True
+    except sa.exc.OperationalError:
+        reachable = False
+    require_service("PostgreSQL", reachable)
+    name = f"clinic_test_{uuid.uuid4().hex[:12]}"
+    with server.connect() as connection:
+        connection.execute(sa.text(f"CREATE DATABASE {name}"))
+    yield name
+    with server.connect() as connection:
+        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    server.dispose()

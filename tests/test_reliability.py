@@ -1,0 +1,250 @@
+"""Nothing lost, nothing let in, on the default set-up (SQLite): odd and hostile input, the `/` payload rule,
+rate limits, restarts, an action server that is down or hung, a conversation store that is gone, and logs
+without message text. PostgreSQL and Redis: tests/test_scale_out.py. Fuzzing and the soak: tests/test_load.py.
+"""
+import http.client
+import json
+import signal
+import sqlite3
+import time
+import uuid
+from contextlib import ExitStack
+
+import pytest
+import requests
+
+from scripts.evaluate import ask
+from scripts.servers import action_server, rasa_server, sqlite_store, write_endpoints
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.servers
+SECRET = "zebra-quartz my private symptom 4711"  # must never appear in a log
+KINDS = {"answer", "clarify", "fallback", "smalltalk", "emergency", "refer", "handoff", "disclaimer", "input_rejected"}
+
+
+def post(url, body, address="127.0.0.1"):
+    """POST raw bytes to the chat channel from a chosen loopback address: (status, parsed body or None)."""
+    host, port = url.split("//")[1].split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60, source_address=(address, 0))
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    connection.request("POST", "/webhooks/rest/webhook", data, {"Content-Type": "application/json"})
+    answer = connection.getresponse()
+    status, raw = answer.status, answer.read()
+    connection.close()
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, None
+
+
+def kinds(messages):
+    return [m["custom"]["kind"] for m in messages if "custom" in m]
+
+
+def user_texts(database, sender):
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sender,))
+        return [json.loads(data)["parse_data"] for (data,) in rows]
+
+
+ODD = {
+    "empty": "",
+    "whitespace": " \t\n  ",
+    "control characters": "what\x00 is\x07 \x1b cervical\x08 dystonia\x7f",
+    "emoji only": "😀😭🙏",
+    "html and script": "<script>alert('x')</script><img src=x onerror=alert(1)> botox?",
+    "sql": "'; DROP TABLE events; -- what is prolotherapy",
+    "long word": "a" * 999,
+    "at the limit": ("is botox safe " * 80)[:1000],
+    "spanish": "¿Qué es la distonía cervical y cómo se trata?",
+    "chinese": "颈部肌张力障碍是什么？",
+    "arabic": "ما هو خلل التوتر العنقي؟",
+    "right-to-left override": "\u202ewhat is botox\u202c",
+    "format strings": "{clinic} %s %(x)s ${HOME} {{7*7}}",
+    "path": "../../../../etc/passwd",
+    "json in text": '{"sender": "other", "message": "hi"}',
+}
+
+
+@pytest.mark.parametrize("name", ODD)
+def test_odd_messages_get_a_sensible_reply(server_url, name):
+    status, messages = post(server_url, {"sender": uuid.uuid4().hex, "message": ODD[name]})
+    assert status == 200
+    assert [k for k in kinds(messages) if k != "disclaimer"] and set(kinds(messages)) <= KINDS
+    if name in ("empty", "whitespace"):
+        assert kinds(messages) == ["input_rejected"] and messages[0]["text"] == "Please type a question."
+
+
+def test_a_message_over_the_limit_is_asked_to_be_shorter(server_url, server_folder):
+    sender = uuid.uuid4().hex
+    status, messages = post(server_url, {"sender": sender, "message": "is botox safe? " * 100})
+    assert status == 200 and kinds(messages) == ["input_rejected"]
+    assert "longer than 1,000 characters" in messages[0]["text"] and "shorten" in messages[0]["text"]
+    assert user_texts(server_folder / "conversations.db", sender) == []  # it never reached the assistant
+
+
+@pytest.mark.parametrize("body, status", [
+    (b"\xff\xfe\x00garbage", 400),
+    (b'{"sender": "abc", "message": "unterminated', 400),
+    (b"[]", 400),
+    (b"null", 400),
+    (b'{"sender": "abc"}', 400),
+    (b'{"sender": "abc", "message": 42}', 400),
+    (b'{"sender": "<script>", "message": "hi"}', 400),
+    (b'{"sender": "abc", "message": "x", "pad": "' + b"y" * 20_000 + b'"}', 413),
+    (b'{"sender": "abc", "message": "' + b"y" * 200_000 + b'"}', 413),
+])
+def test_malformed_requests_get_a_clear_4xx(server_url, body, status):
+    got, reply = post(server_url, body)
+    assert got == status
+    assert got == 413 or "error" in reply
+
+
+def test_broken_surrogates_and_nul_are_stored_cleanly(server_url, server_folder):
+    sender = uuid.uuid4().hex
+    status, messages = post(server_url, b'{"sender": "%s", "message": "what is \\ud800botox\\u0000?"}' % sender.encode())
+    assert status == 200
+    assert user_texts(server_folder / "conversations.db", sender)[0]["text"] == "what is ?botox?"
+
+
+def test_a_typed_intent_or_entity_is_read_as_words(server_url, server_folder):
+    sender = uuid.uuid4().hex
+    post(server_url, {"sender": sender, "message": "/cd_botox_frequency"})
+    post(server_url, {"sender": sender, "message": '/greet{"topic": "prolotherapy"}'})
+    first, second = user_texts(server_folder / "conversations.db", sender)
+    assert first["text"] == "cd_botox_frequency" and first["intent"]["confidence"] < 1.0
+    assert not second["text"].startswith("/")
+    assert {"entity": "topic", "value": "prolotherapy"} not in [
+        {k: e.get(k) for k in ("entity", "value")} for e in second["entities"] if e.get("extractor") is None
+    ]
+
+
+def test_an_offered_button_payload_is_taken_as_the_button(server_url, server_folder):
+    sender = uuid.uuid4().hex
+    greeting = ask(server_url, sender, "hello")
+    payload = greeting["suggestions"][0]["payload"]
+    answered = ask(server_url, sender, payload)
+    assert answered["kind"] == "answer" and answered["answer_id"] == payload[1:]
+    assert user_texts(server_folder / "conversations.db", sender)[-1]["intent"]["confidence"] == 1.0
+
+
+def test_a_sender_over_its_rate_limit_gets_429(server_url):
+    sender = uuid.uuid4().hex
+    statuses = [post(server_url, {"sender": sender, "message": "hi"})[0] for _ in range(31)]
+    assert statuses[:30] == [200] * 30
+    status, messages = post(server_url, {"sender": sender, "message": "hi"})
+    assert status == 429 and kinds(messages) == ["rate_limited"] and "Please wait" in messages[0]["text"]
+    assert post(server_url, {"sender": uuid.uuid4().hex, "message": "hi"})[0] == 200  # others go on
+
+
+# ---- a server of the module's own: restarts, faults, per-address limits, logs ------------------------------
+
+class Own:
+    """An action server and a Rasa server on an SQLite file, each of which a test may stop and start."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        self.database = folder / "conversations.db"
+        self.action_port, self.rasa_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.rasa_port}"
+        self.endpoints = write_endpoints(folder / "endpoints.yml", f"http://127.0.0.1:{self.action_port}/webhook",
+                                         sqlite_store(self.database))
+        self.log_path = folder / "servers.log"
+        self.log = open(self.log_path, "a")
+        self.stack = ExitStack()
+        self.actions = self.rasa = None
+
+    def start_actions(self):
+        self.actions = self.stack.enter_context(action_server(self.action_port, self.log))
+
+    def start_rasa(self):
+        env = {"RATE_LIMIT_PER_ADDRESS": "40"}
+        self.rasa = self.stack.enter_context(rasa_server(self.rasa_port, self.endpoints, log=self.log, env=env))
+
+    def kill(self, process):
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory):
+    server = Own(tmp_path_factory.mktemp("own"))
+    server.start_actions()
+    server.start_rasa()
+    yield server
+    server.stack.close()
+    server.log.close()
+
+
+def test_a_conversation_survives_a_killed_and_restarted_server(own):
+    sender = uuid.uuid4().hex
+    assert ask(own.url, sender, "tell me about botox for my neck dystonia")["answer_id"] == "cd_botox_what"
+    own.kill(own.rasa)
+    own.start_rasa()
+    status, messages = post(own.url, {"sender": sender, "message": "how often?"})
+    assert kinds(messages) == ["answer"]  # no second disclaimer: the same conversation goes on
+    assert messages[-1]["custom"]["answer_id"] == "cd_botox_frequency"
+
+
+def test_an_action_server_that_is_down_gives_a_prompt_trouble_reply_then_recovers(own):
+    sender = uuid.uuid4().hex
+    assert ask(own.url, sender, "what is prolotherapy?")["answer_id"] == "ms_prolotherapy_what"
+    own.kill(own.actions)
+    start = time.monotonic()
+    status, messages = post(own.url, {"sender": sender, "message": SECRET})
+    assert status == 200 and kinds(messages) == ["unavailable"] and time.monotonic() - start < 5
+    assert "having trouble" in messages[0]["text"] and "+1 555 010 0100" in messages[0]["text"]
+    assert "call 911" in messages[0]["text"]
+    own.start_actions()
+    assert ask(own.url, sender, "where is it given?")["answer_id"] == "ms_prolotherapy_where"  # context kept
+
+
+def test_a_hung_action_server_gives_the_trouble_reply_within_seconds(own):
+    sender = uuid.uuid4().hex
+    assert ask(own.url, sender, "what is cervical dystonia")["kind"] == "answer"
+    own.actions.send_signal(signal.SIGSTOP)
+    try:
+        start = time.monotonic()
+        status, messages = post(own.url, {"sender": sender, "message": "how is it treated?"})
+        waited = time.monotonic() - start
+    finally:
+        own.actions.send_signal(signal.SIGCONT)
+    print(f"hung action server: trouble reply after {waited:.1f} s")
+    assert status == 200 and kinds(messages) == ["unavailable"] and waited < 6
+    assert ask(own.url, sender, "how is it treated?")["answer_id"] == "cd_treatments"
+
+
+def test_a_missing_conversation_store_gives_an_error_reply_and_no_crash(own):
+    sender = uuid.uuid4().hex
+    assert ask(own.url, sender, "tell me about botox for dystonia")["kind"] == "answer"
+    moved = own.folder.parent / f"{own.folder.name}-moved"
+    own.folder.rename(moved)  # the database file can no longer be opened
+    try:
+        status, messages = post(own.url, {"sender": sender, "message": SECRET})
+    finally:
+        moved.rename(own.folder)
+    assert status == 503 and kinds(messages) == ["unavailable"] and own.rasa.poll() is None
+    assert "could not handle a message of conversation" in own.log_path.read_text()
+    assert ask(own.url, sender, "how often?")["answer_id"] == "cd_botox_frequency"  # back, with context
+
+
+def test_an_address_over_its_rate_limit_gets_429_and_others_do_not(own):
+    statuses = [post(own.url, {"sender": uuid.uuid4().hex, "message": "hi"}, "127.0.0.7")[0] for _ in range(45)]
+    assert statuses[:40] == [200] * 40 and 429 in statuses  # 40 a minute, refilled while these are sent
+    assert post(own.url, {"sender": uuid.uuid4().hex, "message": "hi"}, "127.0.0.8")[0] == 200
+
+
+def test_logs_do_not_contain_message_text(own):
+    post(own.url, {"sender": uuid.uuid4().hex, "message": SECRET})
+    own.log.flush()
+    log = own.log_path.read_text()
+    assert "could not handle a message" in log and "no reply from the action server" in log  # errors were logged
+    assert "zebra-quartz" not in log
+
+
+def test_only_the_chat_the_widget_and_the_articles_are_public(own):
+    assert requests.get(f"{own.url}/webhooks/rest/", timeout=10).status_code == 200
+    assert requests.get(f"{own.url}/widget/chat.js", timeout=10).status_code == 200
+    for path in ("/status", "/version", "/model", f"/conversations/{uuid.uuid4().hex}/tracker", "/domain"):
+        assert requests.get(f"{own.url}{path}", timeout=10).status_code == 404, path
+    assert requests.put(f"{own.url}/model", json={"model_file": "/tmp/x"}, timeout=10).status_code in (404, 405)
