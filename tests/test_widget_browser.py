@@ -205,15 +205,25 @@ def test_no_serious_accessibility_violations_and_screenshots(browser, demo_url, 
 
 @pytest.fixture
 def lonely_servers(tmp_path):
-    """Servers of this test's own, so that stopping one does not disturb the others."""
+    """Servers of this test's own, so that stopping one does not disturb the others; 3 messages a minute."""
     from scripts.servers import demo_site, running_servers
 
     demo_port, processes = free_port(), []
     with open(tmp_path / "servers.log", "w") as log, running_servers(
         rasa_port=free_port(), action_port=free_port(), cors=[f"http://localhost:{demo_port}"], log=log,
-        processes=processes,
+        processes=processes, env={"RATE_LIMIT_PER_SENDER": "3"},
     ) as url, demo_site(demo_port, url.replace("127.0.0.1", "localhost")) as demo:
         yield demo, processes[-1]  # the Rasa server
+
+
+def test_too_many_messages_get_the_servers_please_wait(page, lonely_servers):
+    demo, _ = lonely_servers
+    open_chat(page, demo)
+    for text in ("hello", "what is prolotherapy", "thanks"):
+        assert "Please wait" not in ask(page, text).inner_text()
+    reply = ask(page, "and what is cervical dystonia")
+    assert "sending messages faster than I can answer" in reply.inner_text()
+    assert widget(page).locator(".msg.error").count() == 0
 
 
 def test_an_unreachable_server_shows_an_error_with_retry(page, lonely_servers):

@@ -247,7 +247,8 @@
       body: JSON.stringify({ sender: state.sender, message: message }),
       signal: controller ? controller.signal : undefined,
     }).then(function (response) {
-      if (!response.ok) throw new Error("HTTP " + response.status);
+      // 429 carries the server's polite "please wait" reply: show it like any other.
+      if (!response.ok && response.status !== 429) throw new Error("HTTP " + response.status);
       return response.json();
     }).then(function (messages) {
       if (!Array.isArray(messages)) throw new Error("unexpected reply");
