@@ -9,6 +9,7 @@ import sqlite3
 import time
 import uuid
 from contextlib import ExitStack
+from pathlib import Path
 
 import pytest
 import requests
@@ -248,3 +249,18 @@ def test_only_the_chat_the_widget_and_the_articles_are_public(own):
     for path in ("/status", "/version", "/model", f"/conversations/{uuid.uuid4().hex}/tracker", "/domain"):
         assert requests.get(f"{own.url}{path}", timeout=10).status_code == 404, path
     assert requests.put(f"{own.url}/model", json={"model_file": "/tmp/x"}, timeout=10).status_code in (404, 405)
+
+
+def listening_addresses(port):
+    """The local addresses with a socket listening on `port` (IPv4), from /proc/net/tcp."""
+    addresses = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:
+            addresses.add(".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0)))
+    return addresses
+
+
+def test_the_action_server_listens_on_loopback_only(own):
+    assert listening_addresses(own.action_port) == {"127.0.0.1"}
