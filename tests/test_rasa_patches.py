@@ -1,4 +1,5 @@
-"""The action-validation speed-up checks exactly what Rasa checks."""
+"""The changes to Rasa (web/rasa_patches.py): validation checks exactly what Rasa checks; store errors are
+raised; the action timeout is short; SQLite keeps its connections and logs ahead."""
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -20,3 +21,37 @@ def test_a_valid_response_passes(action):
 def test_an_invalid_response_fails_like_rasa(action, bad):
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result(bad)
+
+
+def test_a_tracker_store_error_is_not_hidden_by_an_in_memory_fallback(action):
+    from rasa.core.agent import Agent
+    from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    store = SQLTrackerStore(Domain.empty(), db=":memory:")
+    assert Agent._create_tracker_store(store, Domain.empty()) is store
+    assert not isinstance(Agent._create_tracker_store(None, Domain.empty()), FailSafeTrackerStore)
+
+
+def test_the_action_server_is_given_seconds_not_minutes(action):
+    from rasa.core.actions import action as rasa_action
+
+    assert rasa_action.DEFAULT_REQUEST_TIMEOUT == rasa_patches.ACTION_TIMEOUT == 3
+
+
+def test_sqlite_keeps_its_connections_and_postgresql_keeps_rasas_pool_settings(action, monkeypatch):
+    from rasa.core import tracker_store
+    from sqlalchemy.pool import QueuePool
+
+    assert tracker_store.create_engine_kwargs("sqlite:///conversations.db")["poolclass"] is QueuePool
+    monkeypatch.setenv("SQL_POOL_SIZE", "5")
+    assert tracker_store.create_engine_kwargs("postgresql://u@db/rasa")["pool_size"] == 5
+
+
+def test_sqlite_uses_write_ahead_logging(action, tmp_path):
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    store = SQLTrackerStore(Domain.empty(), db=str(tmp_path / "c.db"))
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

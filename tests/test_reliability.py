@@ -1,5 +1,5 @@
 """Nothing lost, nothing let in, on the default set-up (SQLite): odd and hostile input, the `/` payload rule,
-rate limits, restarts, an action server that is down or hung, a conversation store that is gone, and logs
+rate limits, restarts, an action server that is down or hung, a conversation store that fails, and logs
 without message text. PostgreSQL and Redis: tests/test_scale_out.py. Fuzzing and the soak: tests/test_load.py.
 """
 import http.client
@@ -215,15 +215,16 @@ def test_a_hung_action_server_gives_the_trouble_reply_within_seconds(own):
     assert ask(own.url, sender, "how is it treated?")["answer_id"] == "cd_treatments"
 
 
-def test_a_missing_conversation_store_gives_an_error_reply_and_no_crash(own):
+def test_a_failing_conversation_store_gives_an_error_reply_and_no_crash(own):
     sender = uuid.uuid4().hex
     assert ask(own.url, sender, "tell me about botox for dystonia")["kind"] == "answer"
-    moved = own.folder.parent / f"{own.folder.name}-moved"
-    own.folder.rename(moved)  # the database file can no longer be opened
+    blocker = sqlite3.connect(own.database)
+    blocker.execute("BEGIN EXCLUSIVE")  # another process holds the database: the server cannot write the turn
     try:
         status, messages = post(own.url, {"sender": sender, "message": SECRET})
     finally:
-        moved.rename(own.folder)
+        blocker.rollback()
+        blocker.close()
     assert status == 503 and kinds(messages) == ["unavailable"] and own.rasa.poll() is None
     assert "could not handle a message of conversation" in own.log_path.read_text()
     assert ask(own.url, sender, "how often?")["answer_id"] == "cd_botox_frequency"  # back, with context
