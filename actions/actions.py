@@ -39,6 +39,8 @@ class ActionRespond(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        if not disclaimed(tracker):  # action_session_start failed (the action server was down): say it now
+            ActionSessionStart.disclaim(dispatcher)
         message = tracker.latest_message or {}
         screening = screener().screen(message.get("text") or "")
         named = self.named_topics(tracker)
@@ -210,5 +212,19 @@ class ActionSessionStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text=knowledge_base().message("disclaimer"), json_message=payload("disclaimer"))
+        self.disclaim(dispatcher)
         return [SessionStarted(), ActionExecuted("action_listen")]
+
+    @staticmethod
+    def disclaim(dispatcher: CollectingDispatcher) -> None:
+        dispatcher.utter_message(text=knowledge_base().message("disclaimer"), json_message=payload("disclaimer"))
+
+
+def disclaimed(tracker: Tracker) -> bool:
+    """Whether the disclaimer has been said since the session started."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot" and ((event.get("data") or {}).get("custom") or {}).get("kind") == "disclaimer":
+            return True
+        if event.get("event") == "session_started":
+            return False
+    return False

@@ -24,6 +24,9 @@ def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
 
 
+DISCLAIMER_SAID = {"event": "bot", "text": "I'm an automated assistant.", "data": {"custom": {"kind": "disclaimer"}}}
+
+
 @pytest.fixture
 def make_tracker():
     """A fresh tracker for one user message: its intent ranking, entities and slots."""
@@ -33,6 +36,7 @@ def make_tracker():
         text: str = "a patient's question",
         entities: Optional[List[Dict[str, Any]]] = None,
         slots: Optional[Dict[str, Any]] = None,
+        events: Optional[List[Dict[str, Any]]] = None,
     ) -> Tracker:
         intent_ranking = [{"name": name, "confidence": confidence} for name, confidence in ranking]
         message = {
@@ -45,7 +49,7 @@ def make_tracker():
             sender_id="test-sender",
             slots={"topic": None, "last_answer": None, **(slots or {})},
             latest_message=message,
-            events=[],
+            events=[DISCLAIMER_SAID] if events is None else events,
             paused=False,
             followup_action=None,
             active_loop={},

@@ -312,3 +312,18 @@ async def test_what_about_is_dropped_wherever_it_ranks_without_a_known_term(disp
     tracker = make_tracker(ranking, "ok. how often are the injections?", slots={"topic": "botox"})
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["answer_id"] == "cd_botox_frequency"
+
+
+async def test_a_session_whose_disclaimer_failed_gets_it_with_the_next_reply(dispatcher, make_tracker):
+    tracker = make_tracker([("cd_botox_frequency", 0.9), ("cd_botox_what", 0.05)], events=[])
+    await ActionRespond().run(dispatcher, tracker, domain={})
+    kinds = [m["custom"]["kind"] for m in dispatcher.messages]
+    assert kinds == ["disclaimer", "answer"] and "automated assistant" in dispatcher.messages[0]["text"]
+
+
+async def test_the_disclaimer_of_an_earlier_session_does_not_count(dispatcher, make_tracker):
+    from tests.conftest import DISCLAIMER_SAID
+
+    events = [DISCLAIMER_SAID, {"event": "session_started"}]
+    await ActionRespond().run(dispatcher, make_tracker([("greet", 0.9)], events=events), domain={})
+    assert [m["custom"]["kind"] for m in dispatcher.messages] == ["disclaimer", "smalltalk"]

@@ -196,8 +196,11 @@ def test_an_action_server_that_is_down_gives_a_prompt_trouble_reply_then_recover
     assert status == 200 and kinds(messages) == ["unavailable"] and time.monotonic() - start < 5
     assert "having trouble" in messages[0]["text"] and "+1 555 010 0100" in messages[0]["text"]
     assert "call 911" in messages[0]["text"]
+    newcomer = uuid.uuid4().hex  # a conversation that starts while the action server is down
+    assert kinds(post(own.url, {"sender": newcomer, "message": "hello"})[1]) == ["unavailable"]
     own.start_actions()
     assert ask(own.url, sender, "where is it given?")["answer_id"] == "ms_prolotherapy_where"  # context kept
+    assert kinds(post(own.url, {"sender": newcomer, "message": "what is prolotherapy?"})[1]) == ["disclaimer", "answer"]
 
 
 def test_a_hung_action_server_gives_the_trouble_reply_within_seconds(own):
