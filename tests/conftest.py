@@ -1,6 +1,7 @@
 import os
 import socket
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional
 
@@ -122,22 +123,32 @@ def require_service(name: str, reachable: bool) -> None:
     pytest.skip(f"{name} is not reachable on 127.0.0.1 (set REQUIRE_SERVICES=1 to fail instead)")
 
 
-@pytest.fixture
-def postgres_db() -> Iterator[str]:
-    """A fresh PostgreSQL database on 127.0.0.1:5432 (user postgres, trust auth), dropped afterwards: its name."""
+@contextmanager
+def fresh_postgres_database() -> Iterator[str]:
+    """A new database on PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth), dropped afterwards: its name.
+    Skipped without PostgreSQL (failed with REQUIRE_SERVICES=1)."""
     import sqlalchemy as sa
 
-    server = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT",
+                             connect_args={"connect_timeout": 3})
     try:
-        server.connect().close()
+        admin.connect().close()
         reachable = True
     except sa.exc.OperationalError:
         reachable = False
     require_service("PostgreSQL", reachable)
     name = f"clinic_test_{uuid.uuid4().hex[:12]}"
-    with server.connect() as connection:
+    with admin.connect() as connection:
         connection.execute(sa.text(f"CREATE DATABASE {name}"))
-    yield name
-    with server.connect() as connection:
-        connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    server.dispose()
+    try:
+        yield name
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+@pytest.fixture
+def postgres_db() -> Iterator[str]:
+    with fresh_postgres_database() as name:
+        yield name
