@@ -55,3 +55,18 @@ def test_sqlite_uses_write_ahead_logging(action, tmp_path):
     store = SQLTrackerStore(Domain.empty(), db=str(tmp_path / "c.db"))
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+async def test_a_conversation_locked_by_a_dead_replica_is_handed_on_when_its_ticket_expires(action):
+    """Rasa 3.6.21 waits for ever when the waiter's own ticket expires together with the dead one's."""
+    import asyncio
+
+    from rasa.core.lock_store import InMemoryLockStore
+
+    async def take_the_lock():
+        async with store.lock("conversation", lock_lifetime=0.3, wait_time_in_seconds=0.05):
+            pass
+
+    store = InMemoryLockStore()
+    store.issue_ticket("conversation", 0.3)  # a replica took the lock and died
+    await asyncio.wait_for(take_the_lock(), timeout=3)

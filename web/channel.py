@@ -161,10 +161,9 @@ class PatientChannel(InputChannel):
                     return response.json(reply(sender, "input_rejected", channel_message("empty")))
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
             except Exception as error:  # the conversation store or the model failed: say so, keep serving
-                logger.error(
-                    "could not handle a message of conversation %s: %s: %s",
-                    conversation_tag(sender), type(error).__name__, first_line(error),
-                )
+                tag = conversation_tag(sender)
+                logger.error("could not handle a message of conversation %s: %s: %s",
+                             tag, type(error).__name__, first_line(error).replace(sender, tag))
                 return response.json(reply(sender, "unavailable", channel_message("unavailable")), status=503)
             if not any("custom" in m for m in collector.messages):
                 logger.error("no reply from the action server for conversation %s", conversation_tag(sender))

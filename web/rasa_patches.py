@@ -10,6 +10,10 @@
    an action takes about 10 ms), then the channel tells the patient it is having trouble.
 4. Speed of the SQLite store: write-ahead logging, synced at checkpoints rather than at every commit. A
    committed turn survives a crash of the server process; only a power cut can lose the last turns.
+5. A conversation's lock is handed on when a replica dies mid-turn: Rasa lets a waiting message through only
+   when its ticket is the first live one, so a waiter whose own ticket expires together with the dead
+   replica's (same lifetime, issued moments later) waits until the client gives up or the conversation's next
+   message comes. Here a ticket is locked only while an earlier ticket is live.
 """
 import logging
 import os
@@ -18,10 +22,10 @@ import sqlite3
 import rasa
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
-from rasa.core import agent
+from rasa.core import agent, tracker_store
 from rasa.core.actions import action
 from rasa.core.actions.action import RemoteAction
-from rasa.core import tracker_store
+from rasa.core.lock import TicketLock
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.constants import DOCS_BASE_URL
 from sqlalchemy import event
@@ -76,6 +80,11 @@ def _engine_kwargs(url) -> dict:
     return _rasa_engine_kwargs(url)
 
 
+def _is_locked(self: TicketLock, ticket_number: int) -> bool:
+    self.remove_expired_tickets()
+    return any(ticket.number < ticket_number for ticket in self.tickets)
+
+
 def apply() -> bool:
     """Install the changes on the Rasa version they were written for; leave any other version alone."""
     if rasa.__version__ != PATCHED_VERSION:
@@ -85,6 +94,7 @@ def apply() -> bool:
     agent.Agent._create_tracker_store = staticmethod(_tracker_store_without_fallback)
     action.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT
     tracker_store.create_engine_kwargs = _engine_kwargs
+    TicketLock.is_locked = _is_locked
     if not event.contains(Engine, "connect", _sqlite_write_ahead_log):
         event.listen(Engine, "connect", _sqlite_write_ahead_log)
     return True
