@@ -4,7 +4,7 @@ import json
 import pytest
 from rasa.shared.core.events import BotUttered, UserUttered
 
-from web.channel import RateLimiter, clean_text, first_line, offered_payloads, parse, reply
+from web.channel import RateLimiter, cause, clean_text, conversation_tag, offered_payloads, parse, reply
 
 
 @pytest.mark.parametrize("body, problem", [
@@ -88,9 +88,12 @@ def test_replies_have_the_channel_shape():
     assert custom["custom"] == {"kind": "unavailable", "answer_id": None, "citations": [], "suggestions": []}
 
 
-def test_logged_errors_leave_out_statements_and_parameters():
+def test_logged_errors_leave_out_statements_parameters_and_sender_ids():
     class DatabaseError(Exception):
         orig = ConnectionRefusedError("connection to server at 127.0.0.1 failed: Connection refused\nIs it running?")
 
     error = DatabaseError("(psycopg2.OperationalError) ... [parameters: ('my secret symptom',)]")
-    assert first_line(error) == "connection to server at 127.0.0.1 failed: Connection refused"
+    assert cause(error, "abc") == "connection to server at 127.0.0.1 failed: Connection refused"
+    sender = "04e9cb" * 5
+    locked = cause(Exception(f"Could not acquire lock for conversation_id '{sender}'."), sender)
+    assert sender not in locked and conversation_tag(sender) in locked

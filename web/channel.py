@@ -161,9 +161,8 @@ class PatientChannel(InputChannel):
                     return response.json(reply(sender, "input_rejected", channel_message("empty")))
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
             except Exception as error:  # the conversation store or the model failed: say so, keep serving
-                tag = conversation_tag(sender)
                 logger.error("could not handle a message of conversation %s: %s: %s",
-                             tag, type(error).__name__, first_line(error).replace(sender, tag))
+                             conversation_tag(sender), type(error).__name__, cause(error, sender))
                 return response.json(reply(sender, "unavailable", channel_message("unavailable")), status=503)
             if not any("custom" in m for m in collector.messages):
                 logger.error("no reply from the action server for conversation %s", conversation_tag(sender))
@@ -193,7 +192,8 @@ def parse(body: bytes) -> Tuple[str, str, Optional[str]]:
     return sender, text, None
 
 
-def first_line(error: Exception) -> str:
-    """The cause of a database error without the statement and its parameters (which may hold message text)."""
-    cause = getattr(error, "orig", None) or error
-    return (str(cause).strip().splitlines() or [""])[0][:200]
+def cause(error: Exception, sender: str) -> str:
+    """What went wrong, for the log: a database error without its statement and parameters (which may hold
+    message text), and the sender id replaced by its tag."""
+    reason = str(getattr(error, "orig", None) or error).strip()
+    return (reason.splitlines() or [""])[0][:200].replace(sender, conversation_tag(sender))
