@@ -61,7 +61,7 @@ bench: $(MODEL) ## Compare speed, memory and accuracy with Rasa's default pipeli
 	$(BIN)/python -m scripts.bench
 
 forget: $(BIN)/.installed ## Delete conversations older than DAYS (30) days from the tracker store in ENDPOINTS (endpoints.yml)
-	$(BIN)/python -m scripts.forget_conversations
+	SQLALCHEMY_SILENCE_UBER_WARNING=1 $(BIN)/python -m scripts.forget_conversations
 
 clean: ## Remove trained models, results and caches (keeps the virtual environment and node_modules)
 	rm -rf models results .rasa .pytest_cache

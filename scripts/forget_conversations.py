@@ -8,6 +8,7 @@ import argparse
 import os
 import sys
 import time
+import warnings
 from typing import List, Optional, Tuple
 
 import sqlalchemy as sa
@@ -35,6 +36,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.days < 0:
         parser.error("--days must be 0 or more")
+    warnings.simplefilter("ignore", DeprecationWarning)  # Rasa 3.6's SQLAlchemy 2.0 notices: not the user's concern
     store = TrackerStore.create(AvailableEndpoints.read_endpoints(args.endpoints).tracker_store)
     if not isinstance(store, SQLTrackerStore):
         print(f"error: {args.endpoints} names no SQL tracker store; nothing to delete", file=sys.stderr)
