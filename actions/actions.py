@@ -39,8 +39,9 @@ class ActionRespond(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        if not disclaimed(tracker):  # action_session_start failed (the action server was down): say it now
-            ActionSessionStart.disclaim(dispatcher)
+        disclaimer = []
+        if not tracker.get_slot("disclaimer_said"):  # action_session_start failed (action server down): say it now
+            disclaimer = ActionSessionStart.disclaim(dispatcher)
         message = tracker.latest_message or {}
         screening = screener().screen(message.get("text") or "")
         named = self.named_topics(tracker)
@@ -50,12 +51,12 @@ class ActionRespond(Action):
         # Safety first: a red flag in the words, or the emergency intent as a second net where no rule spoke.
         nlu_emergency = intent == EMERGENCY and confidence >= config.EMERGENCY_MIN_CONFIDENCE
         if screening.emergencies or (nlu_emergency and not screening.matched_anything):
-            return self.emergency(dispatcher, screening.emergencies)
+            return disclaimer + self.emergency(dispatcher, screening.emergencies)
         events = self.reply(dispatcher, tracker, screening, ranking, named)
         if screening.history:
             what = " or ".join(self.safety_rules.categories[c]["label"] for c in screening.history)
             dispatcher.utter_message(text=self.kb.message("history_reminder", what=what))
-        return events
+        return disclaimer + events
 
     def ranking(self, message: Dict[Text, Any], named: List[str]) -> List[Dict[Text, Any]]:
         ranking = message.get("intent_ranking") or [message.get("intent") or {"name": None, "confidence": 0.0}]
@@ -212,19 +213,9 @@ class ActionSessionStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        self.disclaim(dispatcher)
-        return [SessionStarted(), ActionExecuted("action_listen")]
+        return [SessionStarted(), *self.disclaim(dispatcher), ActionExecuted("action_listen")]
 
     @staticmethod
-    def disclaim(dispatcher: CollectingDispatcher) -> None:
+    def disclaim(dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:
         dispatcher.utter_message(text=knowledge_base().message("disclaimer"), json_message=payload("disclaimer"))
-
-
-def disclaimed(tracker: Tracker) -> bool:
-    """Whether the disclaimer has been said since the session started."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "bot" and ((event.get("data") or {}).get("custom") or {}).get("kind") == "disclaimer":
-            return True
-        if event.get("event") == "session_started":
-            return False
-    return False
+        return [SlotSet("disclaimer_said", True)]

@@ -25,9 +25,6 @@ def dispatcher() -> CollectingDispatcher:
     return CollectingDispatcher()
 
 
-DISCLAIMER_SAID = {"event": "bot", "text": "I'm an automated assistant.", "data": {"custom": {"kind": "disclaimer"}}}
-
-
 @pytest.fixture
 def make_tracker():
     """A fresh tracker for one user message: its intent ranking, entities and slots."""
@@ -37,7 +34,6 @@ def make_tracker():
         text: str = "a patient's question",
         entities: Optional[List[Dict[str, Any]]] = None,
         slots: Optional[Dict[str, Any]] = None,
-        events: Optional[List[Dict[str, Any]]] = None,
     ) -> Tracker:
         intent_ranking = [{"name": name, "confidence": confidence} for name, confidence in ranking]
         message = {
@@ -48,9 +44,9 @@ def make_tracker():
         }
         return Tracker(
             sender_id="test-sender",
-            slots={"topic": None, "last_answer": None, **(slots or {})},
+            slots={"topic": None, "last_answer": None, "disclaimer_said": True, **(slots or {})},
             latest_message=message,
-            events=[DISCLAIMER_SAID] if events is None else events,
+            events=[],
             paused=False,
             followup_action=None,
             active_loop={},
