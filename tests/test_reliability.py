@@ -193,7 +193,9 @@ def test_an_action_server_that_is_down_gives_a_prompt_trouble_reply_then_recover
     own.kill(own.actions)
     start = time.monotonic()
     status, messages = post(own.url, {"sender": sender, "message": SECRET})
-    assert status == 200 and kinds(messages) == ["unavailable"] and time.monotonic() - start < 5
+    waited = time.monotonic() - start
+    print(f"action server down: trouble reply after {waited:.2f} s")
+    assert status == 200 and kinds(messages) == ["unavailable"] and waited < 5
     assert "having trouble" in messages[0]["text"] and "+1 555 010 0100" in messages[0]["text"]
     assert "call 911" in messages[0]["text"]
     newcomer = uuid.uuid4().hex  # a conversation that starts while the action server is down
