@@ -3,8 +3,8 @@
 `python -m scripts.servers` is `make run`: REST channel, widget and article pages on :5005, the demo clinic
 page with the widget on http://localhost:8000. `--shell` is `make shell`.
 Tests and measurements use `running_servers()` and `demo_site()` on ports of their own.
-Settings: RASA_PORT (5005), ACTION_PORT (5055), DEMO_PORT (8000), RASA_INTERFACE (0.0.0.0); the allowed
-origins (CORS) come from clinic.yml.
+Settings: RASA_PORT (5005), ACTION_PORT (5055), DEMO_PORT (8000), RASA_INTERFACE (0.0.0.0), ENDPOINTS
+(endpoints.yml: conversations in SQLite); the allowed origins (CORS) come from clinic.yml.
 """
 import os
 import signal
