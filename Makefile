@@ -10,7 +10,7 @@ NLU_DATA  := $(shell find data -name '*.yml')
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup browser-deps knowledge train run shell test validate eval bench forget clean
+.PHONY: help setup test-deps knowledge train run shell test validate eval bench forget clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,10 +26,12 @@ setup: $(BIN)/.installed ## Create the virtual environment (Python 3.10) and ins
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-browser-deps: node_modules/.package-lock.json ## Install what the browser tests need: Debian's chromium (as root) and axe-core (npm)
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
-	  else echo "warning: chromium is missing (sudo apt-get install chromium): the browser tests will be skipped"; fi; }
+test-deps: node_modules/.package-lock.json ## Install what the browser and balancer tests need: Debian's chromium and nginx (as root), axe-core (npm)
+	@missing=""; command -v chromium >/dev/null || missing=" chromium"; \
+	  command -v nginx >/dev/null || test -x /usr/sbin/nginx || missing="$$missing nginx"; \
+	  if [ -z "$$missing" ]; then exit 0; fi; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq$$missing >/dev/null; \
+	  else echo "warning: missing$$missing (sudo apt-get install$$missing): their tests will be skipped"; fi
 
 knowledge: $(BIN)/.installed ## Re-segment the articles into knowledge/passages.yml (spaCy sentencizer)
 	$(BIN)/python -m scripts.build_passages
@@ -51,7 +53,7 @@ shell: $(MODEL) ## Chat with the assistant in the terminal
 validate: $(BIN)/.installed ## Check domain and training data consistency
 	$(BIN)/rasa data validate --fail-on-warnings
 
-test: $(MODEL) browser-deps ## Set up, train if needed, then run every test (unit, knowledge, NLU, conversations, REST, browser)
+test: $(MODEL) test-deps ## Set up, train if needed, then run every test (unit, knowledge, NLU, conversations, REST, browser, scale-out)
 	$(BIN)/python -m pytest
 
 eval: $(MODEL) ## Measure answer quality on held-out files over REST; writes results/eval.md, fails below thresholds

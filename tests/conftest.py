@@ -1,11 +1,18 @@
+import http.client
+import json
 import os
 import socket
 import uuid
-from contextlib import contextmanager
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
+import redis
+import sqlalchemy as sa
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -110,6 +117,22 @@ def demo_url(server_url, demo_port):
         yield url
 
 
+def post(url: str, body, address: str = "127.0.0.1", headers: Optional[Dict[str, str]] = None):
+    """POST a JSON body (or raw bytes) to the chat channel from a chosen loopback address, with extra `headers`:
+    (status, parsed body or None)."""
+    host, port = url.split("//")[1].split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=60, source_address=(address, 0))
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    connection.request("POST", "/webhooks/rest/webhook", data, {"Content-Type": "application/json", **(headers or {})})
+    answer = connection.getresponse()
+    status, raw = answer.status, answer.read()
+    connection.close()
+    try:
+        return status, json.loads(raw)
+    except ValueError:
+        return status, None
+
+
 def require_service(name: str, reachable: bool) -> None:
     """Skip a test whose service (PostgreSQL, Redis) is not running here; with REQUIRE_SERVICES=1 (.ci/run), fail."""
     if reachable:
@@ -123,8 +146,6 @@ def require_service(name: str, reachable: bool) -> None:
 def fresh_postgres_database() -> Iterator[str]:
     """A new database on PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth), dropped afterwards: its name.
     Skipped without PostgreSQL (failed with REQUIRE_SERVICES=1)."""
-    import sqlalchemy as sa
-
     admin = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT",
                              connect_args={"connect_timeout": 3})
     try:
@@ -148,3 +169,58 @@ def fresh_postgres_database() -> Iterator[str]:
 def postgres_db() -> Iterator[str]:
     with fresh_postgres_database() as name:
         yield name
+
+
+PG, REDIS = ("127.0.0.1", 5432), ("127.0.0.1", 6379)
+PRODUCTION_ENDPOINTS = ROOT / "deploy" / "endpoints.production.yml"
+
+
+@pytest.fixture(scope="module")
+def services():
+    """PostgreSQL and Redis for a module's replicas: a fresh database and Redis key prefix, both removed
+    afterwards. Skipped without them (failed with REQUIRE_SERVICES=1)."""
+    red = redis.Redis(*REDIS, socket_timeout=3)
+    try:
+        reachable = red.ping()
+    except redis.RedisError:
+        reachable = False
+    require_service("Redis", reachable)
+    prefix = f"clinictest{uuid.uuid4().hex[:12]}"
+    with fresh_postgres_database() as name:
+        engine = sa.create_engine(f"postgresql://postgres@{PG[0]}:{PG[1]}/{name}")
+        try:
+            yield SimpleNamespace(db=name, engine=engine, prefix=prefix, redis=red)
+        finally:
+            engine.dispose()
+            leftover = list(red.scan_iter(match=f"{prefix}:*"))
+            if leftover:
+                red.delete(*leftover)
+
+
+def replica_env(services, action_url: str, db_port: int = PG[1]) -> Dict[str, str]:
+    """The settings a Rasa replica on PRODUCTION_ENDPOINTS needs, for `services`' database and key prefix."""
+    return {
+        "ACTION_SERVER_URL": action_url, "DB_HOST": PG[0], "DB_PORT": str(db_port), "DB_NAME": services.db,
+        "DB_USER": "postgres", "DB_PASSWORD": "", "REDIS_HOST": REDIS[0], "REDIS_PORT": str(REDIS[1]),
+        "REDIS_DB": "0", "REDIS_KEY_PREFIX": services.prefix, "SQL_POOL_SIZE": "5", "SQL_MAX_OVERFLOW": "5",
+    }
+
+
+def event_counts(services, senders: List[str]) -> Dict[str, Counter]:
+    """Per conversation, how many events of each type PostgreSQL holds."""
+    counts = {sender: Counter() for sender in senders}
+    query = sa.text("SELECT sender_id, type_name, count(*) FROM events WHERE sender_id = ANY(:s) GROUP BY 1, 2")
+    with services.engine.connect() as connection:
+        for sender, kind, count in connection.execute(query, {"s": senders}):
+            counts[sender][kind] = count
+    return counts
+
+
+def enter_together(stack: ExitStack, managers: list) -> list:
+    """Enter the servers' context managers at the same time (they load in parallel); `stack` leaves them."""
+    with ThreadPoolExecutor(len(managers)) as pool:
+        futures = [pool.submit(manager.__enter__) for manager in managers]
+    for manager, future in zip(managers, futures):
+        if future.exception() is None:
+            stack.push(manager.__exit__)
+    return [future.result() for future in futures]

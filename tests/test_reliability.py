@@ -2,7 +2,6 @@
 rate limits, restarts, an action server that is down or hung, a conversation store that fails, and logs
 without message text. PostgreSQL and Redis: tests/test_scale_out.py. Fuzzing and the soak: tests/test_load.py.
 """
-import http.client
 import json
 import signal
 import sqlite3
@@ -16,26 +15,11 @@ import requests
 
 from scripts.evaluate import ask
 from scripts.servers import action_server, rasa_server, sqlite_store, write_endpoints
-from tests.conftest import free_port
+from tests.conftest import free_port, post
 
 pytestmark = pytest.mark.servers
 SECRET = "zebra-quartz my private symptom 4711"  # must never appear in a log
 KINDS = {"answer", "clarify", "fallback", "smalltalk", "emergency", "refer", "handoff", "disclaimer", "input_rejected"}
-
-
-def post(url, body, address="127.0.0.1"):
-    """POST raw bytes to the chat channel from a chosen loopback address: (status, parsed body or None)."""
-    host, port = url.split("//")[1].split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=60, source_address=(address, 0))
-    data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    connection.request("POST", "/webhooks/rest/webhook", data, {"Content-Type": "application/json"})
-    answer = connection.getresponse()
-    status, raw = answer.status, answer.read()
-    connection.close()
-    try:
-        return status, json.loads(raw)
-    except ValueError:
-        return status, None
 
 
 def kinds(messages):

@@ -21,19 +21,15 @@ from types import SimpleNamespace
 from typing import Dict, List, Optional
 
 import pytest
-import redis
 import requests
-import sqlalchemy as sa
 
 from deploy.balancer import running_balancer
 from scripts.evaluate import ask
 from scripts.servers import action_server, rasa_server
-from tests.conftest import ROOT, free_port, fresh_postgres_database, require_service
+from tests.conftest import PG, PRODUCTION_ENDPOINTS, enter_together, event_counts, free_port, replica_env
 
 pytestmark = pytest.mark.servers
 
-PG, REDIS = ("127.0.0.1", 5432), ("127.0.0.1", 6379)
-ENDPOINTS = ROOT / "deploy" / "endpoints.production.yml"
 TICKET_LOCK_LIFETIME = 10
 # (message, expected answer_id). The follow-ups are answered with `clarify` in a new conversation: these
 # answers need the conversation's earlier turns. "how often?" goes back to Botox (Prolotherapy has no
@@ -54,38 +50,7 @@ ON_THE_SURVIVOR = ("how does it work?", "cd_oral_medications")
 AFTER_THE_RESTART = ("how often?", "cd_follow_directions")
 
 
-# ---- PostgreSQL and Redis -------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def services():
-    """A fresh database and Redis key prefix; both removed afterwards."""
-    red = redis.Redis(*REDIS, socket_timeout=3)
-    try:
-        reachable = red.ping()
-    except redis.RedisError:
-        reachable = False
-    require_service("Redis", reachable)
-    prefix = f"scaleout{uuid.uuid4().hex[:12]}"
-    with fresh_postgres_database() as name:
-        engine = sa.create_engine(f"postgresql://postgres@{PG[0]}:{PG[1]}/{name}")
-        try:
-            yield SimpleNamespace(db=name, engine=engine, prefix=prefix, redis=red)
-        finally:
-            engine.dispose()
-            leftover = list(red.scan_iter(match=f"{prefix}:*"))
-            if leftover:
-                red.delete(*leftover)
-
-
-def event_counts(services, senders: List[str]) -> Dict[str, Counter]:
-    """Per conversation, how many events of each type PostgreSQL holds."""
-    counts = {sender: Counter() for sender in senders}
-    query = sa.text("SELECT sender_id, type_name, count(*) FROM events WHERE sender_id = ANY(:s) GROUP BY 1, 2")
-    with services.engine.connect() as connection:
-        for sender, kind, count in connection.execute(query, {"s": senders}):
-            counts[sender][kind] = count
-    return counts
-
-
+# ---- PostgreSQL ----------------------------------------------------------------------------------------
 class Forwarder:
     """A TCP forwarder to PostgreSQL that can be cut (no new connections, open ones closed) and restored."""
 
@@ -135,16 +100,6 @@ def forwarder():
 
 
 # ---- the servers ----------------------------------------------------------------------------------------
-def enter_together(stack: ExitStack, managers: list) -> list:
-    """Enter the servers' context managers at the same time (they load in parallel); `stack` leaves them."""
-    with ThreadPoolExecutor(len(managers)) as pool:
-        futures = [pool.submit(manager.__enter__) for manager in managers]
-    for manager, future in zip(managers, futures):
-        if future.exception() is None:
-            stack.push(manager.__exit__)
-    return [future.result() for future in futures]
-
-
 class Cluster:
     def __init__(self, stack: ExitStack, services, logs, action_url: str) -> None:
         self.stack, self.services, self.logs, self.action_url = stack, services, logs, action_url
@@ -156,16 +111,14 @@ class Cluster:
     def replica(self, port: int, db_port: int = PG[1]) -> SimpleNamespace:
         """A Rasa replica on the production endpoints file, its log in `logs`; `start` starts it."""
         env = {
-            "ACTION_SERVER_URL": f"{self.action_url}/webhook", "DB_HOST": PG[0], "DB_PORT": str(db_port),
-            "DB_NAME": self.services.db, "DB_USER": "postgres", "DB_PASSWORD": "", "REDIS_HOST": REDIS[0],
-            "REDIS_PORT": str(REDIS[1]), "REDIS_DB": "0", "REDIS_KEY_PREFIX": self.services.prefix,
-            "SQL_POOL_SIZE": "5", "SQL_MAX_OVERFLOW": "5", "TICKET_LOCK_LIFETIME": str(TICKET_LOCK_LIFETIME),
+            **replica_env(self.services, f"{self.action_url}/webhook", db_port),
+            "TICKET_LOCK_LIFETIME": str(TICKET_LOCK_LIFETIME),
             "RATE_LIMIT_PER_ADDRESS": "100000",  # every test client is 127.0.0.1
         }
         log = self.logs / f"rasa-{port}-{uuid.uuid4().hex[:6]}.log"
         handle = self.stack.enter_context(open(log, "w"))
         return SimpleNamespace(port=port, url=f"http://127.0.0.1:{port}", log=log,
-                               server=rasa_server(port, ENDPOINTS, log=handle, env=env))
+                               server=rasa_server(port, PRODUCTION_ENDPOINTS, log=handle, env=env))
 
     def start(self, *replicas: SimpleNamespace) -> None:
         for replica, process in zip(replicas, enter_together(self.stack, [r.server for r in replicas])):

@@ -1,6 +1,6 @@
 """The widget in a real browser: Debian's chromium, driven by Playwright, against the real servers.
 
-Needs chromium (`make browser-deps`) and axe-core (npm). Skipped with a reason where chromium is missing,
+Needs chromium (`make test-deps`) and axe-core (npm). Skipped with a reason where chromium is missing,
 unless REQUIRE_BROWSER=1 (set by .ci/run), where a missing browser is a failure.
 """
 import os
@@ -19,7 +19,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 MOBILE = {"width": 375, "height": 740}
 
 if not CHROMIUM and os.environ.get("REQUIRE_BROWSER") != "1":
-    pytest.skip("chromium is not installed (make browser-deps); set REQUIRE_BROWSER=1 to fail instead",
+    pytest.skip("chromium is not installed (make test-deps); set REQUIRE_BROWSER=1 to fail instead",
                 allow_module_level=True)
 
 pytestmark = pytest.mark.servers

@@ -1,0 +1,175 @@
+"""The production load balancer: deploy/nginx.conf in Debian's nginx, in front of two Rasa replicas on PostgreSQL
+and Redis (deploy/endpoints.production.yml) and the action server.
+
+The file is used as it is; only its addresses become this machine's ports, and nginx's temporary files go to a
+folder of the test. Checked: only the chat, the widget and the article pages are public; a client cannot
+escape the per-address rate limit with its own X-Forwarded-For; conversations whose replica is killed go on,
+with context, on the other one. Needs nginx (`make test-deps` installs it as root), PostgreSQL and Redis:
+skipped without them, failed with REQUIRE_SERVICES=1 (.ci/run).
+"""
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import requests
+
+from scripts.servers import action_server, rasa_server
+from tests.conftest import (PRODUCTION_ENDPOINTS, ROOT, enter_together, event_counts, free_port, post, replica_env,
+                            require_service)
+
+pytestmark = pytest.mark.servers
+
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+PER_ADDRESS = 20  # RATE_LIMIT_PER_ADDRESS of the replicas here: low, to reach it quickly
+TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+    require_service("nginx (Debian's package: make test-deps, as root)", found is not None)
+    return found
+
+
+def port_outside_the_ephemeral_range() -> int:
+    """A free port for nginx to bind once the replicas are up: outgoing connections (to PostgreSQL, Redis) take
+    ephemeral ports meanwhile, so one from free_port() may be gone by then."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in random.sample(range(10_000, low), 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port between 10000 and {low}")
+
+
+def local_config(conf: str, addresses: dict, temp: Path) -> str:
+    """deploy/nginx.conf with each of `addresses` (its text: the replacement) changed once, and nginx's
+    temporary files in `temp` (Debian's are root's)."""
+    for old, new in addresses.items():
+        assert conf.count(old) == 1, f"deploy/nginx.conf no longer has exactly one {old!r}: update this test"
+        conf = conf.replace(old, new)
+    temp_paths = "".join(f"\n    {kind}_temp_path {temp / kind};" for kind in TEMP_PATHS)
+    return conf.replace("http {", "http {" + temp_paths, 1)
+
+
+@pytest.fixture(scope="module")
+def site(services, tmp_path_factory):
+    """nginx on a free port in front of two replicas and one action server; the second action server of the
+    file is down (nothing listens at its address), so nginx must skip it too."""
+    nginx = nginx_binary()
+    logs = tmp_path_factory.mktemp("nginx")
+    # nginx's workers run as nobody: their temporary files need a folder they can reach.
+    temp = Path(tempfile.mkdtemp(prefix="nginx-temp-"))
+    temp.chmod(0o755)
+    public, internal = port_outside_the_ephemeral_range(), port_outside_the_ephemeral_range()
+    actions, no_actions = free_port(), free_port()
+    replicas = [SimpleNamespace(port=free_port()) for _ in range(2)]
+    with ExitStack() as stack:
+        stack.callback(shutil.rmtree, temp, ignore_errors=True)
+        env = {**replica_env(services, f"http://127.0.0.1:{internal}/webhook"), "SANIC_PROXIES_COUNT": "1",
+               "RATE_LIMIT_PER_ADDRESS": str(PER_ADDRESS)}
+        for replica in replicas:
+            replica.url = f"http://127.0.0.1:{replica.port}"
+            handle = stack.enter_context(open(logs / f"rasa-{replica.port}.log", "w"))
+            replica.server = rasa_server(replica.port, PRODUCTION_ENDPOINTS, log=handle, env=env)
+        action_log = stack.enter_context(open(logs / "actions.log", "w"))
+        processes = enter_together(stack, [action_server(actions, action_log), *(r.server for r in replicas)])
+        for replica, process in zip(replicas, processes[1:]):
+            replica.process = process
+
+        conf = local_config(NGINX_CONF.read_text(), {
+            "rasa-1:5005": f"127.0.0.1:{replicas[0].port}", "rasa-2:5005": f"127.0.0.1:{replicas[1].port}",
+            "actions-1:5055": f"127.0.0.1:{actions}", "actions-2:5055": f"127.0.0.1:{no_actions}",
+            "listen 80;": f"listen 127.0.0.1:{public};", "listen 5055;": f"listen 127.0.0.1:{internal};",
+        }, temp)
+        (logs / "nginx.conf").write_text(conf)
+        error_log = logs / "error.log"
+        command = [nginx, "-p", str(logs), "-c", str(logs / "nginx.conf"), "-e", str(error_log),
+                   "-g", f"daemon off; pid {logs / 'nginx.pid'};"]
+        subprocess.run([*command, "-t"], check=True, capture_output=True)
+        process = subprocess.Popen(command, stderr=stack.enter_context(open(logs / "nginx.out", "w")))
+        stack.callback(process.wait, 15)
+        stack.callback(process.terminate)
+        url = f"http://127.0.0.1:{public}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                requests.get(f"{url}/webhooks/rest/", timeout=2).raise_for_status()
+                break
+            except requests.RequestException:
+                assert process.poll() is None, (logs / "nginx.out").read_text()
+                assert time.monotonic() < deadline, "nginx did not answer within 20 s"
+                time.sleep(0.2)
+        yield SimpleNamespace(url=url, replicas=replicas, error_log=error_log, logs=logs)
+
+
+def say(site, sender: str, text: str, address: str) -> dict:
+    """One message through nginx from `address`: the reply's custom payload."""
+    status, messages = post(site.url, {"sender": sender, "message": text}, address)
+    assert status == 200, (status, messages)
+    (custom,) = [m["custom"] for m in messages if "custom" in m and m["custom"]["kind"] != "disclaimer"]
+    return custom
+
+
+def test_only_the_chat_the_widget_and_the_articles_are_public(site):
+    replica = site.replicas[0].url
+    for path in ("/webhooks/rest/", "/widget/chat.js", "/widget/config", "/sources/cervical-dystonia"):
+        through_nginx = requests.get(f"{site.url}{path}", timeout=10)
+        assert through_nginx.status_code == 200, path
+        assert through_nginx.content == requests.get(f"{replica}{path}", timeout=10).content, path
+        assert "nginx/" not in through_nginx.headers.get("Server", ""), "nginx tells its version"
+    assert say(site, uuid.uuid4().hex, "what is cervical dystonia?", "127.0.0.11")["kind"] == "answer"
+    # Rasa's own routes and anything else: 404 from nginx, even where a replica would answer.
+    for path in ("/", "/status", "/version", "/model", f"/conversations/{uuid.uuid4().hex}/tracker", "/webhook",
+                 "/webhooks/rest/../../status", "/actions"):
+        assert requests.get(f"{site.url}{path}", timeout=10).status_code == 404, path
+    assert post(site.url, b"{" + b" " * 70_000 + b"}", "127.0.0.11")[0] == 413
+
+
+def test_conversations_go_on_when_their_replica_is_killed(site, services):
+    # 16 conversations from 16 addresses: nginx spreads them over both replicas by address (it cannot hash the
+    # sender inside the body). The chance that none is on the first replica is 1 in 65,536.
+    conversations = {f"127.0.1.{n}": uuid.uuid4().hex for n in range(1, 17)}
+
+    def before(address: str) -> list:
+        sender = conversations[address]
+        return [say(site, sender, "what is botox used for in cervical dystonia", address)["answer_id"],
+                say(site, sender, "how often?", address)["answer_id"]]
+
+    def after(address: str) -> str:
+        return say(site, conversations[address], "can i take pills with it?", address)["answer_id"]
+
+    with ThreadPoolExecutor(8) as pool:
+        assert set(map(tuple, pool.map(before, conversations))) == {("cd_botox_what", "cd_botox_frequency")}
+        victim = site.replicas[0]
+        victim.process.send_signal(signal.SIGKILL)
+        victim.process.wait(timeout=30)
+        assert list(pool.map(after, conversations)) == ["cd_botox_with_pills"] * len(conversations)
+    refused = [line for line in site.error_log.read_text().splitlines()
+               if "Connection refused" in line and f":{victim.port}/" in line]
+    assert refused, "nginx sent nothing to the killed replica: the test did not test a failover"
+    counts = event_counts(services, list(conversations.values()))
+    assert {sender: c["user"] for sender, c in counts.items() if c["user"] != 3} == {}
+
+
+def test_a_forged_x_forwarded_for_does_not_escape_the_per_address_limit(site):
+    # After the test above one replica is left, so every address is counted in the same process.
+    statuses = [post(site.url, {"sender": uuid.uuid4().hex, "message": "hello"}, "127.0.2.1",
+                     {"X-Forwarded-For": f"10.0.{n // 250}.{n % 250 + 1}"})[0] for n in range(PER_ADDRESS + 5)]
+    assert statuses[:PER_ADDRESS] == [200] * PER_ADDRESS
+    assert 429 in statuses[PER_ADDRESS:], "a forged X-Forwarded-For escaped the per-address limit"
+    # The limit is the client's, not nginx's: another address goes on.
+    assert post(site.url, {"sender": uuid.uuid4().hex, "message": "hello"}, "127.0.2.2")[0] == 200
