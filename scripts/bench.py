@@ -6,7 +6,9 @@
 3. search: a plain TF-IDF search over the passages, what a clinic might use instead of an assistant.
 
 For each: training time, time from start to ready, resident memory of the serving processes, REST latency
-p50/p95/p99 with one client, throughput and errors with 8 and 32 concurrent clients, and answer accuracy.
+p50/p95/p99 with one client, throughput and errors with 8 and 32 concurrent clients, and answer accuracy. The Rasa
+contenders keep conversations in SQLite, as `make run` does; ours runs once more with conversations in memory,
+to show what the store costs.
 Writes BENCHMARKS.md and docs/benchmarks.png. `--quick` is the smoke test of `make test`.
 """
 import argparse
@@ -32,7 +34,7 @@ import aiohttp
 import yaml
 
 from scripts import evaluate
-from scripts.servers import ONE_ADDRESS_ENV, ROOT, running_servers
+from scripts.servers import ONE_ADDRESS_ENV, ROOT, running_servers, sqlite_store
 
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
 DEFAULT_CONFIG = ROOT / ".venv/lib/python3.10/site-packages/rasa/cli/initial_project/config.yml"
@@ -142,11 +144,14 @@ def train(config: Path, out: Path, name: str) -> float:
 
 
 @contextmanager
-def rasa_contender(model: Path, port: int) -> Iterator[dict]:
+def rasa_contender(model: Path, port: int, store: bool = True) -> Iterator[dict]:
+    """`store`: conversations in SQLite, as `make run` keeps them; otherwise in memory (what SQLite costs)."""
     processes: list = []
     start = time.perf_counter()
-    with tempfile.TemporaryFile("w") as logfile, running_servers(
-        rasa_port=port, action_port=port + 1, log=logfile, processes=processes, model=model, env=ONE_ADDRESS_ENV
+    # Conversations in SQLite, as with `make run` (endpoints.yml), on a fresh file per run.
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryFile("w") as logfile, running_servers(
+        rasa_port=port, action_port=port + 1, log=logfile, processes=processes, model=model,
+        stores=sqlite_store(Path(folder) / "conversations.db") if store else None, env=ONE_ADDRESS_ENV,
     ) as url:
         ready = time.perf_counter() - start
         yield {"url": url, "ready_s": ready, "pids": [p.pid for p in processes]}
@@ -247,7 +252,7 @@ def measure(name: str, contender: dict, args) -> dict:
 
 # ---- report -------------------------------------------------------------------------------------------
 LABELS = {"ours": "this project (config.yml)", "rasa-default": "Rasa default pipeline (rasa init)",
-          "search": "TF-IDF search over passages"}
+          "ours-in-memory": "this project, conversations in memory", "search": "TF-IDF search over passages"}
 
 
 def render(results: List[dict], args, started: str, elapsed: float) -> str:
@@ -273,6 +278,8 @@ def render(results: List[dict], args, started: str, elapsed: float) -> str:
               f"warm-up requests; {args.single} requests.",
               f"- Load: {LOADS} concurrent clients, each in conversations of {TURNS} messages, at most "
               f"{args.requests} requests or {args.seconds:.0f} s per run.",
+              "- The Rasa contenders keep conversations in SQLite, as `make run` does (endpoints.yml), except the "
+              "row \"conversations in memory\": the same model with Rasa's in-memory tracker store.",
               "- Memory: resident set of the serving processes (Rasa server + action server, or the search "
               "process), after the load runs.",
               "- Answer accuracy: share of the held-out single questions (`tests/heldout_questions.yml`) whose "
@@ -320,17 +327,19 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as models:
         models = Path(models)
         if args.quick:
-            contenders = [("ours", ROOT / "models" / "clinic-faq.tar.gz", None)]
+            contenders = [("ours", ROOT / "models" / "clinic-faq.tar.gz", None, True)]
         else:
             log("training ours (config.yml) ...")
             ours_s = train(ROOT / "config.yml", models, "ours")
             log(f"trained ours in {ours_s:.1f} s; training Rasa's default pipeline (rasa init config) ...")
             default_s = train(DEFAULT_CONFIG, models, "rasa-default")
             log(f"trained rasa-default in {default_s:.1f} s")
-            contenders = [("ours", models / "ours.tar.gz", ours_s), ("rasa-default", models / "rasa-default.tar.gz", default_s)]
-        for port, (name, model, train_s) in zip((5071, 5073), contenders):
+            contenders = [("ours", models / "ours.tar.gz", ours_s, True),
+                          ("rasa-default", models / "rasa-default.tar.gz", default_s, True),
+                          ("ours-in-memory", models / "ours.tar.gz", ours_s, False)]
+        for port, (name, model, train_s, store) in zip((5071, 5073, 5077), contenders):
             log(f"{name}: starting the servers")
-            with rasa_contender(model, port) as contender:
+            with rasa_contender(model, port, store) as contender:
                 results.append(measure(name, {**contender, "train_s": train_s}, args))
         with search_contender(5075) as contender:
             results.append(measure("search", contender, args))

@@ -160,6 +160,9 @@ def test_conversations_go_on_when_their_replica_is_killed(site, services):
         assert list(pool.map(after, conversations)) == ["cd_botox_with_pills"] * len(conversations)
     refused = [line for line in site.error_log.read_text().splitlines()
                if "Connection refused" in line and f":{victim.port}/" in line]
+    print(f"\nnginx: {len(conversations)} conversations from {len(conversations)} addresses over 2 replicas, one "
+          f"SIGKILLed after 2 turns; the third turn of each answered in context; {len(refused)} requests refused by "
+          "the dead replica and sent to the other")
     assert refused, "nginx sent nothing to the killed replica: the test did not test a failover"
     counts = event_counts(services, list(conversations.values()))
     assert {sender: c["user"] for sender, c in counts.items() if c["user"] != 3} == {}
