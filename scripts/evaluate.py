@@ -3,7 +3,8 @@
 Starts the real servers (or uses --url), then measures intent accuracy and macro-F1 (`rasa test nlu` on
 tests/test_nlu.yml, with the confusion matrix), answer accuracy (the cited passage is an acceptable one, over
 single questions and follow-up conversations), out-of-scope rejection, red-flag recall, the false-alarm rate
-and the dosing guard. Writes results/eval.md and exits 1 when a figure is below its threshold.
+and the dosing guard; then, without thresholds, the same for the lay questions of tests/lay_questions.yml (a
+development set: see its header). Writes results/eval.md and exits 1 when a figure is below its threshold.
 The same functions back the end-to-end tests.
 """
 import argparse
@@ -155,6 +156,9 @@ def evaluate(url: str, limit: int = 0) -> Dict[str, Tuple[float, list, int]]:
     run("false_alarm_rate", false_alarm_rate, ordinary_questions())
     run("dosing_guard", lambda u, t: kind_rate(u, t, "refer"), [c["text"] for c in safety["dosing"]])
     run("handoff", lambda u, t: kind_rate(u, t, "handoff"), list(safety["handoff"]))
+    lay = load("tests/lay_questions.yml")
+    run("lay_answer_accuracy", answer_accuracy, lay["questions"])
+    run("lay_out_of_scope", out_of_scope_rejection, list(lay["off_topic"]))
     return figures
 
 
@@ -182,6 +186,8 @@ def render(figures: dict, nlu: dict, failed: List[str]) -> str:
         "false_alarm_rate": "false-alarm rate on ordinary questions (lower is better)",
         "dosing_guard": "dosing and diagnosis questions referred",
         "handoff": "requests for a person handed off",
+        "lay_answer_accuracy": "lay questions (development set): answer accuracy",
+        "lay_out_of_scope": "lay off-topic questions (development set): rejection",
     }
     limits = {**THRESHOLDS, "false_alarm_rate": MAX_FALSE_ALARM_RATE}
     lines = ["# Evaluation", "", "Held-out files only (`tests/`), over REST against the real servers.",

@@ -109,6 +109,8 @@ def test_held_out_files_share_nothing_with_training_data():
     texts = [e for examples in HELD_OUT.values() for e in examples]
     texts += [q["text"] for q in heldout["questions"]] + list(heldout["off_topic"])
     texts += [t["text"] for c in heldout["conversations"] for t in c["turns"]]
+    lay = load_yaml("tests/lay_questions.yml")
+    texts += [q["text"] for q in lay["questions"]] + list(lay["off_topic"])
     safety = load_yaml("tests/safety_cases.yml")
     texts += [c["text"] for key in ("red_flags", "not_emergencies", "dosing") for c in safety[key]]
     texts += safety["handoff"]
@@ -119,6 +121,12 @@ def test_held_out_files_share_nothing_with_training_data():
 def test_training_examples_are_unique():
     counts = Counter(e.lower() for examples in TRAINING.values() for e in examples)
     assert [e for e, n in counts.items() if n > 1] == []
+
+
+def test_lay_questions_cite_what_their_answers_cite(kb):
+    for question in load_yaml("tests/lay_questions.yml")["questions"]:
+        cited = {p for answer in question["answers"] for p in kb.answers[answer].citations}
+        assert set(question["passages"]) == cited, question["text"]
 
 
 def test_held_out_questions_point_to_real_passages(kb):
