@@ -148,7 +148,6 @@ def rasa_contender(model: Path, port: int, store: bool = True) -> Iterator[dict]
     """`store`: conversations in SQLite, as `make run` keeps them; otherwise in memory (what SQLite costs)."""
     processes: list = []
     start = time.perf_counter()
-    # Conversations in SQLite, as with `make run` (endpoints.yml), on a fresh file per run.
     with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryFile("w") as logfile, running_servers(
         rasa_port=port, action_port=port + 1, log=logfile, processes=processes, model=model,
         stores=sqlite_store(Path(folder) / "conversations.db") if store else None, env=ONE_ADDRESS_ENV,
