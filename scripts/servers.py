@@ -32,7 +32,7 @@ SERVER_ENV = {**QUIET, "SANIC_REQUEST_MAX_SIZE": "65536"}
 ONE_ADDRESS_ENV = {"RATE_LIMIT_PER_ADDRESS": "1000000"}
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, name: str, seconds: float) -> None:
+def wait_until_up(url: str, process: subprocess.Popen, name: str, seconds: float) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -45,7 +45,7 @@ def _wait_until_up(url: str, process: subprocess.Popen, name: str, seconds: floa
     raise RuntimeError(f"the {name} did not answer {url} within {seconds:.0f} s")
 
 
-def _stop(process: subprocess.Popen) -> None:
+def stop_process(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
         try:
@@ -64,10 +64,10 @@ def action_server(port: int, log=None) -> Iterator[subprocess.Popen]:
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT if log else None,
     )
     try:
-        _wait_until_up(f"http://127.0.0.1:{port}/health", process, "action server", 90)
+        wait_until_up(f"http://127.0.0.1:{port}/health", process, "action server", 90)
         yield process
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 def write_endpoints(path: Path, action_url: str, stores: Optional[Dict[str, Any]] = None) -> Path:
@@ -103,10 +103,10 @@ def rasa_server(
         stdout=log, stderr=subprocess.STDOUT if log else None,
     )
     try:
-        _wait_until_up(f"http://127.0.0.1:{port}/webhooks/rest/", process, "Rasa server", 240)
+        wait_until_up(f"http://127.0.0.1:{port}/webhooks/rest/", process, "Rasa server", 240)
         yield process
     finally:
-        _stop(process)
+        stop_process(process)
 
 
 @contextmanager

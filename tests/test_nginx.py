@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -24,7 +23,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from scripts.servers import action_server, rasa_server
+from scripts.servers import action_server, rasa_server, stop_process, wait_until_up
 from tests.conftest import (PRODUCTION_ENDPOINTS, ROOT, enter_together, event_counts, free_port, post, replica_env,
                             require_service)
 
@@ -101,18 +100,9 @@ def site(services, tmp_path_factory):
                    "-g", f"daemon off; pid {logs / 'nginx.pid'};"]
         subprocess.run([*command, "-t"], check=True, capture_output=True)
         process = subprocess.Popen(command, stderr=stack.enter_context(open(logs / "nginx.out", "w")))
-        stack.callback(process.wait, 15)
-        stack.callback(process.terminate)
+        stack.callback(stop_process, process)
         url = f"http://127.0.0.1:{public}"
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(f"{url}/webhooks/rest/", timeout=2).raise_for_status()
-                break
-            except requests.RequestException:
-                assert process.poll() is None, (logs / "nginx.out").read_text()
-                assert time.monotonic() < deadline, "nginx did not answer within 20 s"
-                time.sleep(0.2)
+        wait_until_up(f"{url}/webhooks/rest/", process, "nginx", 20)
         yield SimpleNamespace(url=url, replicas=replicas, error_log=error_log, logs=logs)
 
 
