@@ -1,0 +1,60 @@
+"""The spelling corrector of the NLU pipeline (nlu/spelling.py): typos and dictated medical words, and what
+it must leave alone. Uses the word lists `make` builds into models/spelling/words.json."""
+import pytest
+
+from nlu.spelling import Speller, edit_distance, sound_key
+
+
+@pytest.fixture(scope="module")
+def speller():
+    return Speller.from_file()
+
+
+@pytest.mark.parametrize(
+    "typed, meant",
+    [
+        ("distonia", "dystonia"), ("baclophen", "baclofen"), ("botax", "botox"), ("proletherapy", "prolotherapy"),
+        ("ligiment", "ligament"), ("torticolis", "torticollis"), ("cervicle", "cervical"), ("clonazapam", "clonazepam"),
+        ("trihexyfenidil", "trihexyphenidyl"), ("benztropene", "benztropine"), ("levadopa", "levodopa"),
+    ],
+)
+def test_misspelled_medical_words_are_corrected(speller, typed, meant):
+    assert speller.correct(f"what is {typed} for") == f"what is {meant} for"
+
+
+@pytest.mark.parametrize(
+    "dictated, meant",
+    [
+        ("back low fen", "baclofen"), ("zee oh min", "xeomin"), ("level dopa", "levodopa"),
+        ("pro low therapy", "prolotherapy"), ("bow tox", "botox"), ("lido cane", "lidocaine"),
+        ("in jections", "injections"), ("whip lash", "whiplash"),
+    ],
+)
+def test_dictated_terms_split_into_sound_alike_words_are_joined(speller, dictated, meant):
+    assert speller.correct(f"my doctor mentioned {dictated} today") == f"my doctor mentioned {meant} today"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i dont know if it doesnt help", "can a loose spine give me a tight neck", "is there any medicine by mouth",
+        "the ligament is still sore", "explain it to me in simple words", "a spasm a day",
+        "how many units of botox do you inject in the neck", "the tablets stopped helping", "my back is low down",
+    ],
+)
+def test_ordinary_words_and_correct_terms_are_left_alone(speller, text):
+    assert speller.correct(text) == text
+
+
+def test_case_and_punctuation_outside_the_corrected_word_are_kept(speller):
+    assert speller.correct("Is Botax safe?? (asking for my mum)") == "Is botox safe?? (asking for my mum)"
+
+
+def test_edit_distance_counts_a_swap_as_one_and_stops_at_its_limit():
+    assert edit_distance("ligiment", "ligament", 2) == 1
+    assert edit_distance("botxo", "botox", 2) == 1
+    assert edit_distance("massage", "baclofen", 2) == 3
+
+
+def test_sound_keys_hear_x_as_z_and_drop_vowels():
+    assert sound_key("zeeohmin") == sound_key("xeomin") and sound_key("backlowfen") == sound_key("baclofen")
