@@ -1,7 +1,8 @@
 """The one custom action: every user message gets its reply from `action_respond`.
 
-It screens the message for red flags first (actions/safety.py), then reads the intent ranking and decides
-between an answer, a referral, a handoff, a follow-up in context, a "did you mean", an honest fallback or
+It reads the turn once (actions/reading.py: the safety screening, intent ranking, topics, the side asked
+about, the conversation's topics), then decides between an emergency reply, a referral, a handoff, an answer
+(in context for follow-ups), "the articles don't say that", a "did you mean", an honest fallback or
 smalltalk, and attaches the `custom` payload the widget and the evaluations read.
 """
 from typing import Any, Dict, List, Optional, Text, Tuple
@@ -13,12 +14,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import config
 from actions.clinic import clinic, tel
 from actions.knowledge import knowledge_base
-from actions.safety import Screening, screener
+from actions.reading import Turn, reader
+from actions.safety import screener
 
 SMALLTALK = {"greet", "goodbye", "thanks", "ask_capabilities", "bot_challenge"}
-FOLLOWUP_PREFIX = "followup_"
 OUT_OF_SCOPE = "out_of_scope"
-WHAT_ABOUT = "followup_what_about"
 EMERGENCY = "emergency"
 HANDOFF = "request_human"
 MAX_EARLIER_TOPICS = 3
@@ -34,7 +34,8 @@ class ActionRespond(Action):
 
     def __init__(self) -> None:
         self.kb = knowledge_base()
-        self.safety_rules = screener()  # built once, when the action server starts
+        self.reader = reader()  # built once, when the action server starts
+        self.safety_rules = screener()
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
@@ -42,58 +43,81 @@ class ActionRespond(Action):
         disclaimer = []
         if not tracker.get_slot("disclaimer_said"):  # action_session_start failed (action server down): say it now
             disclaimer = ActionSessionStart.disclaim(dispatcher)
-        message = tracker.latest_message or {}
-        screening = screener().screen(message.get("text") or "")
-        named = self.named_topics(tracker)
-        ranking = self.ranking(message, named)
-        intent, confidence = ranking[0].get("name"), ranking[0].get("confidence") or 0.0
+        turn = self.reader.read(tracker)
 
         # Safety first: a red flag in the words, or the emergency intent as a second net where no rule spoke.
-        nlu_emergency = intent == EMERGENCY and confidence >= config.EMERGENCY_MIN_CONFIDENCE
-        if screening.emergencies or (nlu_emergency and not screening.matched_anything):
-            return disclaimer + self.emergency(dispatcher, screening.emergencies)
-        events = self.reply(dispatcher, tracker, screening, ranking, named)
-        if screening.history:
-            what = " or ".join(self.safety_rules.categories[c]["label"] for c in screening.history)
+        nlu_emergency = turn.intent == EMERGENCY and turn.confidence >= config.EMERGENCY_MIN_CONFIDENCE
+        if turn.screening.emergencies or (nlu_emergency and not turn.screening.matched_anything):
+            return disclaimer + self.emergency(dispatcher, turn.screening.emergencies) + self.remember(turn)
+        events = self.reply(dispatcher, turn)
+        if turn.screening.history:
+            what = " or ".join(self.safety_rules.categories[c]["label"] for c in turn.screening.history)
             dispatcher.utter_message(text=self.kb.message("history_reminder", what=what))
         return disclaimer + events
 
-    def ranking(self, message: Dict[Text, Any], named: List[str]) -> List[Dict[Text, Any]]:
-        ranking = message.get("intent_ranking") or [message.get("intent") or {"name": None, "confidence": 0.0}]
-        others = [r for r in ranking if r.get("name") != WHAT_ABOUT]
-        if not named and others and len(others) < len(ranking):
-            # "what about X?" is only that when X is a known term ("and how often?" is not): take the
-            # classifier's probabilities given that it is something else.
-            rest = sum(r["confidence"] for r in others) or 1.0
-            ranking = [{**r, "confidence": r["confidence"] / rest} for r in others]
-        return ranking
-
-    def reply(self, dispatcher, tracker: Tracker, screening: Screening, ranking: List[dict], named: List[str]):
-        top = ranking[0]
-        runner_up = ranking[1]["confidence"] if len(ranking) > 1 else 0.0
-        intent, confidence = top.get("name"), top.get("confidence") or 0.0
-        confident = confidence >= config.ANSWER_MIN_CONFIDENCE and confidence - runner_up >= config.ANSWER_MIN_MARGIN
-
-        if screening.refer:
-            return self.answer(dispatcher, screening.refer, tracker)
-        if screening.handoff or (confident and intent == HANDOFF):
+    def reply(self, dispatcher: CollectingDispatcher, turn: Turn) -> List[Dict[Text, Any]]:
+        """The decision ladder: the first step that fits the turn gives the reply."""
+        intent, confident = turn.intent, turn.confident
+        side = self.side_asked(turn)
+        clinic_question = bool(side) and self.kb.aspects[side[0]].clinic  # "how much does botox cost" is no dose
+        if turn.screening.refer and not clinic_question:
+            return self.answer(dispatcher, turn.screening.refer, turn)
+        if turn.screening.handoff or (confident and intent == HANDOFF):
             return self.handoff(dispatcher)
-        sure_enough = named or confidence >= config.ANSWER_MIN_CONFIDENCE_WITHOUT_TERM
+        if side:
+            aspect, topic, answer_id = side
+            if answer_id:
+                return self.answer(dispatcher, answer_id, turn)
+            return self.not_covered(dispatcher, turn, aspect, topic)
+        sure_enough = turn.named or turn.confidence >= config.ANSWER_MIN_CONFIDENCE_WITHOUT_TERM
         if confident and intent in self.kb.answers and sure_enough:
-            return self.answer(dispatcher, intent, tracker)
+            return self.answer(dispatcher, intent, turn)
         if confident and intent in SMALLTALK:
             return self.smalltalk(dispatcher, intent)
-        if confident and intent and intent.startswith(FOLLOWUP_PREFIX):
-            return self.followup(dispatcher, tracker, intent[len(FOLLOWUP_PREFIX) :])
+        if turn.followup_aspect == "what_about" and turn.named:
+            return self.answer(dispatcher, self.kb.topic_answer(turn.named[0], turn.last_answer), turn)
+        if turn.followup_aspect:  # a follow-up with nothing to refer to
+            text = self.kb.message("followup_without_topic")
+            return self.offer(dispatcher, text, "clarify", self.kb.messages["starter_questions"], turn)
         if not (confident and intent == OUT_OF_SCOPE):
             candidates = [
                 r["name"]
-                for r in ranking
+                for r in turn.ranking
                 if r.get("name") in self.kb.answers and r["confidence"] >= config.CLARIFY_MIN_CONFIDENCE
             ]
             if candidates:
-                return self.offer(dispatcher, self.kb.message("clarify"), "clarify", candidates)
-        return self.offer(dispatcher, self.kb.message("fallback"), "fallback", self.kb.messages["starter_questions"])
+                return self.offer(dispatcher, self.kb.message("clarify"), "clarify", candidates, turn)
+        return self.offer(dispatcher, self.kb.message("fallback"), "fallback", self.kb.messages["starter_questions"], turn)
+
+    def side_asked(self, turn: Turn) -> Optional[Tuple[str, Optional[str], Optional[str]]]:
+        """(side, topic, answer or None) when the turn asks about a side of a topic ("is botox safe?", "how
+        often?", "how much does it cost?"), else None.
+
+        The topic is the one the question names, else one the story names, else the conversation's (the most
+        recent for which the articles cover the side). A side the articles cover leads to its answer, unless
+        it was read from broad words only and the classifier is sure of an answer about the same topic; a side
+        they don't cover is said to be not covered, never answered with the topic's general answer.
+        """
+        topics = turn.named[: turn.in_question] or turn.named or turn.context
+        clinic_side = next((s for s in turn.sides if self.kb.aspects[s].clinic), None)
+        if clinic_side:
+            return clinic_side, (topics or [None])[0], None
+        asked = list(turn.sides)
+        if turn.followup_aspect and turn.followup_aspect != "what_about" and turn.followup_aspect not in asked:
+            asked.append(turn.followup_aspect)
+        if not asked or not topics:
+            return None
+        classifier_agrees = (
+            turn.confident and turn.intent in self.kb.answers and self.kb.answers[turn.intent].topic in topics
+        )
+        for aspect in asked:
+            for topic in topics:
+                answer_id = self.kb.followup(topic, aspect)
+                if answer_id:
+                    broad = self.kb.aspects[aspect].covered_only and aspect != turn.followup_aspect
+                    return None if broad and classifier_agrees else (aspect, topic, answer_id)
+        firm = [a for a in asked if not self.kb.aspects[a].covered_only or a == turn.followup_aspect]
+        return (firm[0], topics[0], None) if firm else None
 
     def emergency(self, dispatcher: CollectingDispatcher, categories: Tuple[str, ...]) -> List[Dict[Text, Any]]:
         """The fixed emergency reply: the numbers to call, and nothing else in this turn."""
@@ -115,26 +139,54 @@ class ActionRespond(Action):
 
     def handoff(self, dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:
         """A person to talk to: the clinic's phone, opening hours and booking link from clinic.yml."""
+        dispatcher.utter_message(
+            text=self.handoff_text(), json_message={**payload("handoff"), "contact": self.contact()}
+        )
+        return []
+
+    def handoff_text(self) -> str:
         details = clinic()
-        text = self.kb.message(
+        return self.kb.message(
             "handoff",
             by_phone=f" by phone at {details['phone']}" if details["phone"] else "",
             hours=f" ({details['opening_hours']})" if details["opening_hours"] and details["phone"] else "",
             booking=f" You can book an appointment at {details['booking_url']}" if details["booking_url"] else "",
         )
-        contact = {
+
+    @staticmethod
+    def contact() -> Dict[str, Any]:
+        details = clinic()
+        return {
             "name": details["name"],
             "phone": details["phone"],
             "phone_href": tel(details["phone"]) if details["phone"] else None,
             "opening_hours": details["opening_hours"],
             "booking_url": details["booking_url"],
         }
-        dispatcher.utter_message(text=text, json_message={**payload("handoff"), "contact": contact})
-        return []
 
-    def answer(
-        self, dispatcher: CollectingDispatcher, answer_id: str, tracker: Tracker
+    def not_covered(
+        self, dispatcher: CollectingDispatcher, turn: Turn, aspect: str, topic: Optional[str]
     ) -> List[Dict[Text, Any]]:
+        """ "Our articles don't say <what>", with the topic's questions as buttons; for what the clinic itself
+        can answer (cost, insurance, hours ...), its contact too."""
+        side = self.kb.aspects[aspect]
+        if topic and "{topic}" in side.says:
+            what = side.says.format(topic=self.kb.topics[topic].label)
+        else:
+            what = side.says_without_topic or side.says.format(topic="that")
+        texts = [self.kb.message("not_covered", what=what)]
+        if side.clinic:
+            texts.append(self.handoff_text())
+        buttons = [self.kb.suggestion(a) for a in self.kb.topic_answers(topic)[: config.MAX_CHOICES]] if topic else []
+        if buttons:
+            texts.append(self.kb.message("not_covered_offer"))
+        custom = {**payload("not_covered", suggestions=buttons), "side": aspect, "topic": topic}
+        if side.clinic:
+            custom["contact"] = self.contact()
+        dispatcher.utter_message(text=" ".join(texts), buttons=buttons, json_message=custom)
+        return self.remember(turn, topic)
+
+    def answer(self, dispatcher: CollectingDispatcher, answer_id: str, turn: Turn) -> List[Dict[Text, Any]]:
         """Utter an answer with its passages; its topic becomes the conversation's current topic."""
         answer = self.kb.answers[answer_id]
         suggestions = [self.kb.suggestion(a) for a in self.kb.related(answer_id)]
@@ -142,20 +194,18 @@ class ActionRespond(Action):
             text=answer.text,
             json_message=payload(answer.kind, answer_id, self.kb.citations(answer_id), suggestions),
         )
-        return [SlotSet("last_answer", answer_id), *self.remember_topic(answer.topic, tracker)]
+        return [SlotSet("last_answer", answer_id), *self.remember(turn, answer.topic)]
 
-    def named_topics(self, tracker: Tracker) -> List[str]:
-        """Topics of the terms the entity ruler found in the latest message, in order."""
-        entities = (tracker.latest_message or {}).get("entities") or []
-        topics = [self.kb.topic_for_term(e.get("value", "")) for e in entities]
-        return [t for t in topics if t]
-
-    def remember_topic(self, topic: str, tracker: Tracker) -> List[Dict[Text, Any]]:
-        """The answer's topic becomes current; the previous one and any other topic the patient just named
-        move to the front of `earlier_topics`, so that a later "it" can still refer to them."""
-        candidates = [*self.named_topics(tracker), tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])]
+    @staticmethod
+    def remember(turn: Turn, topic: Optional[str] = None) -> List[Dict[Text, Any]]:
+        """The turn's topic (an answer's, else the first the patient named) becomes current; the previous one
+        and any other topic just named move to the front of `earlier_topics`, so that a later "it" or "back to
+        X" can still refer to them, also after a "did you mean", a fallback or an emergency reply."""
+        topic = topic or (turn.named or [None])[0]
+        if not topic:
+            return []
         earlier: List[str] = []
-        for candidate in candidates:
+        for candidate in [*turn.named, *turn.context]:
             if candidate and candidate != topic and candidate not in earlier:
                 earlier.append(candidate)
         return [SlotSet("topic", topic), SlotSet("earlier_topics", earlier[:MAX_EARLIER_TOPICS])]
@@ -169,39 +219,13 @@ class ActionRespond(Action):
         )
         return []
 
-    def followup(self, dispatcher: CollectingDispatcher, tracker: Tracker, aspect: str) -> List[Dict[Text, Any]]:
-        """A question that refers back ("how often?", "what about massage?").
-
-        A topic named in the message wins; otherwise "it" is the most recent topic of the conversation for
-        which the articles cover this aspect.
-        """
-        named = self.named_topics(tracker)
-        if aspect == "what_about" and named:
-            answer_id = self.kb.topic_answer(named[-1], tracker.get_slot("last_answer"))
-            return self.answer(dispatcher, answer_id, tracker)
-        recent = named[:1] or [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])]
-        recent = [t for t in recent if t in self.kb.topics]
-        if not recent:
-            return self.offer(
-                dispatcher, self.kb.message("followup_without_topic"), "clarify", self.kb.messages["starter_questions"]
-            )
-        for topic in recent:
-            answer_id = self.kb.followup(topic, aspect)
-            if answer_id:
-                return self.answer(dispatcher, answer_id, tracker)
-        topic = recent[0]
-        text = self.kb.message(
-            "followup_not_covered",
-            aspect=self.kb.messages["aspects"].get(aspect, "that about"),
-            topic=self.kb.topics[topic].label,
-        )
-        return self.offer(dispatcher, text, "clarify", self.kb.topic_answers(topic))
-
-    def offer(self, dispatcher: CollectingDispatcher, text: str, kind: str, answer_ids: List[str]) -> List[Dict]:
+    def offer(
+        self, dispatcher: CollectingDispatcher, text: str, kind: str, answer_ids: List[str], turn: Turn
+    ) -> List[Dict]:
         """A reply without an answer: the question buttons a patient can pick from instead."""
         buttons = [self.kb.suggestion(a) for a in answer_ids[: config.MAX_CHOICES]]
         dispatcher.utter_message(text=text, buttons=buttons, json_message=payload(kind, suggestions=buttons))
-        return []
+        return self.remember(turn)
 
 
 class ActionSessionStart(Action):

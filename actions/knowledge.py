@@ -51,6 +51,16 @@ class Topic:
     followups: Dict[str, str]
 
 
+@dataclass(frozen=True)
+class Aspect:
+    name: str
+    says: str  # "anything about how safe {topic} is"
+    rules: List[str]
+    covered_only: bool = False  # read only where the articles cover it (broad words like "how long")
+    clinic: bool = False  # the clinic itself can answer it: the reply adds the clinic's contact
+    says_without_topic: Optional[str] = None
+
+
 def _normalise_term(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower())
 
@@ -75,6 +85,10 @@ class KnowledgeBase:
             for name, t in load("topics.yml")["topics"].items()
         }
         self.messages: dict = load("messages.yml")
+        self.aspect_rules: dict = load("aspects.yml")
+        self.aspects: Dict[str, Aspect] = {
+            name: Aspect(name, **fields) for name, fields in self.aspect_rules["aspects"].items()
+        }
         self._topic_by_term = {_normalise_term(term): t.name for t in self.topics.values() for term in t.terms}
 
     # --- answers and their sources -------------------------------------------------------------

@@ -1,5 +1,6 @@
 """spaCy pipelines built from a blank English model (no downloads): the sentencizer that cuts the
-articles into passages, and the entity ruler that recognises medical terms in patients' words."""
+articles into passages, the entity ruler that recognises medical terms in patients' words, and the lemma
+pipeline with the rule syntax that the safety rules and the aspect rules share."""
 from typing import Dict, Iterable, List
 
 import spacy
@@ -32,3 +33,25 @@ def terms_pipeline(terms_by_topic: Dict[str, Iterable[str]]) -> Language:
     ruler = nlp.add_pipe("entity_ruler", config={"phrase_matcher_attr": "LOWER"})
     ruler.add_patterns(term_patterns(terms_by_topic))
     return nlp
+
+
+def lemma_pipeline() -> Language:
+    """Blank English with a sentencizer and the lookup lemmatizer (tables from spacy-lookups-data, a package):
+    the pipeline the rule matchers of actions/safety.py and actions/reading.py run on."""
+    nlp = spacy.blank("en")
+    nlp.add_pipe("sentencizer")
+    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
+    nlp.initialize()
+    return nlp
+
+
+def rule_pattern(nlp: Language, rule: str, max_gap: int) -> List[dict]:
+    """A Matcher pattern from the rule syntax of knowledge/safety.yml and knowledge/aspects.yml: word slots
+    joined by " + ", alternatives by "|", compared by lemma, up to `max_gap` other words between two slots."""
+    pattern: List[dict] = []
+    for i, slot in enumerate(rule.split(" + ")):
+        if i:
+            pattern.append({"OP": f"{{0,{max_gap}}}"})
+        lemmas = sorted({nlp(word.lower())[0].lemma_ for word in slot.split("|")})
+        pattern.append({"LEMMA": {"IN": lemmas}})
+    return pattern

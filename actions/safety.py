@@ -8,10 +8,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-import spacy
 import yaml
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
+
+from actions.nlp import lemma_pipeline, rule_pattern
 
 SAFETY_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "safety.yml"
 NEGATION_WINDOW = 5
@@ -33,14 +34,6 @@ class Screening:
         return bool(self.emergencies or self.history or self.negated)
 
 
-def _nlp():
-    nlp = spacy.blank("en")
-    nlp.add_pipe("sentencizer")
-    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-    nlp.initialize()
-    return nlp
-
-
 @dataclass
 class _Rule:
     key: str
@@ -50,7 +43,7 @@ class _Rule:
 class Screener:
     def __init__(self, path: Path = SAFETY_FILE) -> None:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-        self.nlp = _nlp()
+        self.nlp = lemma_pipeline()
         self.max_gap = spec["max_gap"]
         self.negators = {self._lemma(w) for w in spec["negators"]}
         self.present = {self._lemma(w) for w in spec["present_markers"]}
@@ -71,13 +64,7 @@ class Screener:
         return self.nlp(word.lower())[0].lemma_
 
     def _pattern(self, rule: str) -> List[dict]:
-        pattern: List[dict] = []
-        for i, slot in enumerate(rule.split(" + ")):
-            if i:
-                pattern.append({"OP": f"{{0,{self.max_gap}}}"})
-            lemmas = sorted({self._lemma(w) for w in slot.split("|")})
-            pattern.append({"LEMMA": {"IN": lemmas}})
-        return pattern
+        return rule_pattern(self.nlp, rule, self.max_gap)
 
     def _is_negator(self, token) -> bool:
         return token.lemma_ in self.negators or token.lower_ in self.negators

@@ -107,7 +107,7 @@ async def test_a_followup_without_any_topic_asks_back(dispatcher, make_tracker):
 async def test_a_followup_the_articles_do_not_cover_says_so(kb, dispatcher, make_tracker):
     tracker = make_tracker([("followup_side_effects", 0.9)], slots={"topic": "prolotherapy"})
     message, _ = await respond(dispatcher, tracker)
-    assert message["custom"]["kind"] == "clarify" and message["custom"]["citations"] == []
+    assert message["custom"]["kind"] == "not_covered" and message["custom"]["citations"] == []
     assert "don't say" in message["text"] and "Prolotherapy" in message["text"]
     assert {b["payload"] for b in message["buttons"]} <= {f"/{a}" for a in kb.topic_answers("prolotherapy")}
 
@@ -319,3 +319,62 @@ async def test_a_session_whose_disclaimer_failed_gets_it_with_the_next_reply(dis
     assert kinds == ["disclaimer", "answer"] and "automated assistant" in dispatcher.messages[0]["text"]
     assert SlotSet("disclaimer_said", True) in events
 
+
+
+# ---- sides of a topic (knowledge/aspects.yml) and the question inside a story ----------------------------
+def botox_entity(text: str) -> dict:
+    start = text.index("botox")
+    return {"entity": "topic", "value": "botox", "start": start, "end": start + 5}
+
+
+async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(kb, dispatcher, make_tracker):
+    text = "is botox safe"
+    message, events = await respond(dispatcher, make_tracker([("cd_botox_what", 0.8)], text, [botox_entity(text)]))
+    custom = message["custom"]
+    assert custom["kind"] == "not_covered" and custom["citations"] == [] and custom["answer_id"] is None
+    assert custom["side"] == "safety" and custom["topic"] == "botox" and "contact" not in custom
+    assert message["text"].startswith("Our articles don't say anything about how safe Botox (Xeomin) injections is")
+    assert {b["payload"] for b in message["buttons"]} <= {f"/{a}" for a in kb.topic_answers("botox")}
+    assert SlotSet("topic", "botox") in events
+
+
+async def test_a_covered_side_in_context_gets_its_answer(dispatcher, make_tracker):
+    """"is it hereditary?" after cervical dystonia is about its causes, which the article covers."""
+    tracker = make_tracker([("cd_cure", 0.3), ("cd_who_gets_it", 0.2)], "is it hereditary?", slots={"topic": "cervical_dystonia"})
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_causes"
+
+
+async def test_a_clinic_question_gets_the_clinic_contact(dispatcher, make_tracker):
+    text = "how much does botox cost"
+    message, _ = await respond(dispatcher, make_tracker([("cd_botox_what", 0.7)], text, [botox_entity(text)]))
+    custom = message["custom"]
+    assert custom["kind"] == "not_covered" and custom["side"] == "cost" and custom["citations"] == []
+    assert custom["contact"]["phone"] and custom["contact"]["phone"] in message["text"]
+
+
+async def test_a_clinic_question_without_a_topic_gets_the_contact(dispatcher, make_tracker):
+    message, _ = await respond(dispatcher, make_tracker([("out_of_scope", 0.9)], "do you have parking"))
+    assert message["custom"]["kind"] == "not_covered" and message["custom"]["contact"]
+    assert message["buttons"] == []
+
+
+async def test_the_side_is_read_from_the_question_not_the_story(dispatcher, make_tracker):
+    """The story says "safe"; the question asks how often."""
+    text = "my neurologist said botox is safe for me. how often would i need it?"
+    ranking = [("cd_botox_what", 0.35), ("cd_botox_frequency", 0.3)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, [botox_entity(text)]))
+    assert message["custom"]["answer_id"] == "cd_botox_frequency"
+
+
+async def test_broad_side_words_leave_a_sure_classifier_alone(dispatcher, make_tracker):
+    """"how long" also starts questions the table does not route: a confident answer of the same topic stands."""
+    text = "how long has botox been used for this"
+    message, _ = await respond(dispatcher, make_tracker([("cd_botox_what", 0.8)], text, [botox_entity(text)]))
+    assert message["custom"]["answer_id"] == "cd_botox_what"
+
+
+async def test_a_topic_named_in_a_did_you_mean_turn_is_remembered(dispatcher, make_tracker):
+    text = "hmm botox"
+    _, events = await respond(dispatcher, make_tracker([("cd_botox_what", 0.3), ("cd_botox_frequency", 0.25)], text, [botox_entity(text)]))
+    assert SlotSet("topic", "botox") in events

@@ -163,7 +163,7 @@
         });
         group.appendChild(calls);
       }
-      if (custom.kind === "handoff" && custom.contact) {
+      if (custom.contact) {  // a handoff, or a question only the clinic can answer
         var contact = el("div", { class: "calls" });
         if (custom.contact.phone_href) contact.appendChild(link(custom.contact.phone_href, "Call " + custom.contact.phone));
         if (custom.contact.booking_url) contact.appendChild(link(custom.contact.booking_url, "Book an appointment"));

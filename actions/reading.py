@@ -1,0 +1,133 @@
+"""Reads one patient turn, once: what it says and what it refers back to.
+
+A `Turn` holds everything the reply is decided on: the safety screening, the intent ranking, the topics the
+message names (those in the question's own sentence first, so a story before the question does not decide),
+the sides of a topic it asks about ("is it safe?", "how often?", from knowledge/aspects.yml) and the
+conversation's topics, most recent first. actions/actions.py turns it into a reply.
+"""
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Dict, List, Optional, Tuple
+
+from rasa_sdk import Tracker
+from spacy.matcher import Matcher
+
+from actions import config
+from actions.knowledge import KnowledgeBase, knowledge_base
+from actions.nlp import lemma_pipeline, rule_pattern
+from actions.safety import Screening, screener
+
+WHAT_ABOUT = "followup_what_about"
+FOLLOWUP_PREFIX = "followup_"
+# Where a story ends and the question starts inside one sentence ("..., the tablets stopped helping — how does
+# that work?").
+CLAUSE_BREAK = re.compile(r"\s[-–—]+\s|;|\.\.+|:\s")
+
+
+@dataclass(frozen=True)
+class Turn:
+    text: str
+    screening: Screening
+    ranking: List[dict]
+    named: List[str]  # topics named in the message: the question's own first, then the story's, latest first
+    in_question: int  # how many of `named` stand in the question itself
+    sides: List[str]  # sides of a topic the question asks about, in the priority order of aspects.yml
+    context: List[str]  # the conversation's topics before this turn, most recent first
+    last_answer: Optional[str]
+
+    @property
+    def intent(self) -> Optional[str]:
+        return self.ranking[0].get("name")
+
+    @property
+    def confidence(self) -> float:
+        return self.ranking[0].get("confidence") or 0.0
+
+    @property
+    def confident(self) -> bool:
+        runner_up = self.ranking[1]["confidence"] if len(self.ranking) > 1 else 0.0
+        return (
+            self.confidence >= config.ANSWER_MIN_CONFIDENCE
+            and self.confidence - runner_up >= config.ANSWER_MIN_MARGIN
+        )
+
+    @property
+    def followup_aspect(self) -> Optional[str]:
+        """The aspect of a confident follow-up intent ("how often?" -> frequency)."""
+        if self.confident and self.intent and self.intent.startswith(FOLLOWUP_PREFIX):
+            return self.intent[len(FOLLOWUP_PREFIX) :]
+        return None
+
+
+class Reader:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.nlp = lemma_pipeline()
+        self.matcher = Matcher(self.nlp.vocab)
+        spec = kb.aspect_rules
+        for side, aspect in kb.aspects.items():
+            if aspect.rules:
+                self.matcher.add(side, [rule_pattern(self.nlp, rule, spec["max_gap"]) for rule in aspect.rules])
+        self.priority = {side: n for n, side in enumerate(kb.aspects)}
+
+    def read(self, tracker: Tracker) -> Turn:
+        message = tracker.latest_message or {}
+        text = message.get("text") or ""
+        named, in_question = self.named_topics(message, self.question_start(text))
+        return Turn(
+            text=text,
+            screening=screener().screen(text),
+            ranking=self.ranking(message, named),
+            named=named,
+            in_question=in_question,
+            sides=self.sides(text),
+            context=[t for t in [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])] if t],
+            last_answer=tracker.get_slot("last_answer"),
+        )
+
+    @staticmethod
+    def question_start(text: str) -> int:
+        """Character offset where the question itself starts: its sentence (the last one with a question mark,
+        else the last one), from the clause after a dash or semicolon that holds the question mark."""
+        ends = [m.end() for m in re.finditer(r"[.!?]+\s+|\n+", text)]
+        spans = [(s, e) for s, e in zip([0, *ends], [*ends, len(text)]) if text[s:e].strip()] or [(0, len(text))]
+        start, end = ([span for span in spans if "?" in text[span[0] : span[1]]] or spans)[-1]
+        for clause_start in reversed([m.end() for m in CLAUSE_BREAK.finditer(text, start, end)]):
+            if "?" in text[clause_start:end] or "?" not in text[start:end]:
+                return clause_start
+        return start
+
+    def named_topics(self, message: dict, question_start: int) -> Tuple[List[str], int]:
+        """Topics named in the message: those in the question first, then the story's, the latest first."""
+        in_question, in_story = [], []
+        for entity in message.get("entities") or []:
+            topic = self.kb.topic_for_term(entity.get("value", ""))
+            if topic:
+                (in_question if entity.get("start", question_start) >= question_start else in_story).append(topic)
+        in_question = list(dict.fromkeys(in_question))
+        in_story = [t for t in dict.fromkeys(reversed(in_story)) if t not in in_question]
+        return in_question + in_story, len(in_question)
+
+    def sides(self, text: str) -> List[str]:
+        """Sides asked about in the question itself, in the priority order of knowledge/aspects.yml."""
+        doc = self.nlp(text[self.question_start(text) :].lower())
+        found = {self.nlp.vocab.strings[match_id] for match_id, _, _ in self.matcher(doc)}
+        return sorted(found, key=self.priority.get)
+
+    @staticmethod
+    def ranking(message: dict, named: List[str]) -> List[dict]:
+        ranking = message.get("intent_ranking") or [message.get("intent") or {"name": None, "confidence": 0.0}]
+        others = [r for r in ranking if r.get("name") != WHAT_ABOUT]
+        if not named and others and len(others) < len(ranking):
+            # "what about X?" is only that when X is a known term ("and how often?" is not): take the
+            # classifier's probabilities given that it is something else.
+            rest = sum(r["confidence"] for r in others) or 1.0
+            ranking = [{**r, "confidence": r["confidence"] / rest} for r in others]
+        return ranking
+
+
+@lru_cache(maxsize=1)
+def reader() -> Reader:
+    """The shared reader, built once when the action server starts."""
+    return Reader(knowledge_base())
