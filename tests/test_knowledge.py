@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 
 from scripts.build_passages import build, render
-from scripts.evaluate import nlu_examples
+from scripts.evaluate import PATIENT_SETS, nlu_examples
 from tests.conftest import ROOT, load_yaml
 
 QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
@@ -74,7 +74,8 @@ def test_every_intent_is_in_the_domain_and_answered_by_the_rule():
 
 
 def test_every_intent_answered_by_the_action_is_known(kb):
-    from actions.actions import EMERGENCY, FOLLOWUP_PREFIX, HANDOFF, OUT_OF_SCOPE, SMALLTALK
+    from actions.actions import EMERGENCY, HANDOFF, OUT_OF_SCOPE, SMALLTALK
+    from actions.reading import FOLLOWUP_PREFIX
 
     for intent in TRAINING:
         handled = intent in kb.answers or intent in SMALLTALK or intent in (OUT_OF_SCOPE, EMERGENCY, HANDOFF)
@@ -84,9 +85,10 @@ def test_every_intent_answered_by_the_action_is_known(kb):
 
 def test_topics_and_followups_point_to_real_answers(kb):
     followup_aspects = {i[len("followup_"):] for i in TRAINING if i.startswith("followup_")}
+    assert followup_aspects - {"what_about"} <= set(kb.aspects), "every follow-up intent is a side in aspects.yml"
     for topic in kb.topics.values():
         for aspect, answer_id in topic.followups.items():
-            assert aspect in followup_aspects, (topic.name, aspect)
+            assert aspect in kb.aspects, (topic.name, aspect)
             assert answer_id in kb.answers, (topic.name, answer_id)
     for answer in kb.answers.values():
         assert answer.topic in kb.topics, answer.id
@@ -102,9 +104,43 @@ def test_held_out_nlu_covers_every_intent_with_three_phrasings():
         assert len(examples) >= 3, intent
 
 
-def test_held_out_files_share_nothing_with_training_data():
-    key = lambda text: re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
-    training = {key(e) for examples in TRAINING.values() for e in examples}
+def words(text: str) -> tuple:
+    return tuple(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+def near_copy_index(lines) -> dict:
+    """Each line as it is, and under every form with one word left out (with and without its position)."""
+    index = {}
+    for line in lines:
+        tokens = words(line)
+        index.setdefault(("=", tokens), tokens)
+        for i in range(len(tokens)):
+            index.setdefault((i, tokens[:i] + tokens[i + 1 :]), tokens)
+            index.setdefault(("-", tokens[:i] + tokens[i + 1 :]), tokens)
+    return index
+
+
+def near_copy(text: str, index: dict):
+    """The training line this text copies or nearly copies, else None: the same words, one word more or
+    less, or one word changed by up to two letters ("whats cervical distonia" beside "whats cervical
+    dystonia")."""
+    from nlu.spelling import edit_distance
+
+    tokens = words(text)
+    if len(tokens) < 3:
+        return index.get(("=", tokens))
+    found = index.get(("=", tokens)) or index.get(("-", tokens))
+    for i in range(len(tokens)):
+        reduced = tokens[:i] + tokens[i + 1 :]
+        found = found or index.get(("=", reduced))
+        other = index.get((i, reduced))
+        if not found and other is not None and edit_distance(tokens[i], other[i], 2) <= 2:
+            found = other
+    return found
+
+
+def held_out_texts() -> list:
+    """Every patient message of every test file."""
     heldout = load_yaml("tests/heldout_questions.yml")
     texts = [e for examples in HELD_OUT.values() for e in examples]
     texts += [q["text"] for q in heldout["questions"]] + list(heldout["off_topic"])
@@ -114,8 +150,27 @@ def test_held_out_files_share_nothing_with_training_data():
     safety = load_yaml("tests/safety_cases.yml")
     texts += [c["text"] for key in ("red_flags", "not_emergencies", "dosing") for c in safety[key]]
     texts += safety["handoff"]
-    leaked = [t for t in texts if key(t) in training]
+    for path in PATIENT_SETS.values():
+        patients = load_yaml(path)
+        texts += [q["text"] for q in patients["questions"] + patients["unanswerable"]]
+        texts += patients["clinic"] + patients["off_topic"]
+        texts += [t["text"] for c in patients["conversations"] for t in c["turns"]]
+    return texts
+
+
+def test_held_out_files_share_nothing_with_training_data():
+    """No test message is a training phrasing, nor a near copy of one (a word changed, added or left out)."""
+    index = near_copy_index(e for examples in TRAINING.values() for e in examples)
+    leaked = {t: " ".join(near_copy(t, index)) for t in held_out_texts() if near_copy(t, index)}
     assert not leaked
+
+
+def test_the_near_copy_check_catches_one_typo_and_one_word_variants():
+    index = near_copy_index(["whats cervical dystonia", "how often do i need botox shots"])
+    assert near_copy("Whats cervical distonia?", index)
+    assert near_copy("how often do i need the botox shots", index)
+    assert near_copy("how often do i need botox", index)
+    assert not near_copy("whats cervical spine", index) and not near_copy("how often do i need massage", index)
 
 
 def test_training_examples_are_unique():
