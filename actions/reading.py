@@ -74,14 +74,15 @@ class Reader:
     def read(self, tracker: Tracker) -> Turn:
         message = tracker.latest_message or {}
         text = message.get("text") or ""
-        named, in_question = self.named_topics(message, self.question_start(text))
+        question_start = self.question_start(text)
+        named, in_question = self.named_topics(message, question_start)
         return Turn(
             text=text,
             screening=screener().screen(text),
             ranking=self.ranking(message, named),
             named=named,
             in_question=in_question,
-            sides=self.sides(text),
+            sides=self.sides(text[question_start:]),
             context=[t for t in [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])] if t],
             last_answer=tracker.get_slot("last_answer"),
         )
@@ -109,9 +110,9 @@ class Reader:
         in_story = [t for t in dict.fromkeys(reversed(in_story)) if t not in in_question]
         return in_question + in_story, len(in_question)
 
-    def sides(self, text: str) -> List[str]:
-        """Sides asked about in the question itself, in the priority order of knowledge/aspects.yml."""
-        doc = self.nlp(text[self.question_start(text) :].lower())
+    def sides(self, question: str) -> List[str]:
+        """Sides asked about in the question, in the priority order of knowledge/aspects.yml."""
+        doc = self.nlp(question.lower())
         found = {self.nlp.vocab.strings[match_id] for match_id, _, _ in self.matcher(doc)}
         return sorted(found, key=self.priority.get)
 

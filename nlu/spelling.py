@@ -12,7 +12,6 @@ Only the message's text for the NLU is changed; the conversation keeps the patie
 """
 import json
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Text
 
@@ -24,7 +23,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-WORDS_FILE = Path("models/spelling/words.json")
+WORDS_FILE = Path(__file__).resolve().parent.parent / "models" / "spelling" / "words.json"
 WORD = re.compile(r"[a-z]+")
 MAX_JOINED = 3  # "back low fen": dictation splits a term into at most this many words
 # Dictation splits a term into syllables; a run that starts (but for "in jections") or ends with one of these
@@ -148,11 +147,6 @@ class Speller:
         for start, end, word in reversed(replacements):
             text = text[:start] + word + text[end:]
         return text
-
-
-@lru_cache(maxsize=1)
-def speller() -> Speller:
-    return Speller.from_file()
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)

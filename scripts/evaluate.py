@@ -147,8 +147,10 @@ MAX_WRONG_ANSWER_RATE = 0.02
 
 def acceptable(answer_ids: List[str]) -> set:
     """Passages any of which makes a reply acceptable: those the acceptable answers cite."""
-    answers = load("knowledge/answers.yml")["answers"]
-    return {p for a in answer_ids for p in answers[a]["citations"]}
+    from actions.knowledge import knowledge_base
+
+    answers = knowledge_base().answers
+    return {p for a in answer_ids for p in answers[a].citations}
 
 
 def no_answer(custom: dict) -> bool:
