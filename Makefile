@@ -8,6 +8,7 @@ MODEL     := models/clinic-faq.tar.gz
 SPACY_DIR := models/spacy-terms
 TOKENIZER := models/minilm/tokenizer.json
 SPELLING  := models/spelling/words.json
+PHRASINGS := models/phrasings.npz
 NLU_DATA  := $(shell find data -name '*.yml')
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -50,27 +51,31 @@ $(TOKENIZER): scripts/fetch_tokenizer.py | $(BIN)/.installed
 $(SPELLING): $(BIN)/.installed knowledge/topics.yml $(wildcard knowledge/articles/*.txt) scripts/build_spelling.py
 	$(BIN)/python -m scripts.build_spelling $@
 
-$(MODEL): $(BIN)/.installed $(SPACY_DIR)/meta.json $(TOKENIZER) $(SPELLING) nlu/sentence_embedding.py nlu/spelling.py config.yml domain.yml $(NLU_DATA)
+$(MODEL): $(BIN)/.installed $(SPACY_DIR)/meta.json $(TOKENIZER) $(SPELLING) nlu/encoder.py nlu/sentence_embedding.py nlu/spelling.py config.yml domain.yml $(NLU_DATA)
 	$(BIN)/rasa train --fixed-model-name clinic-faq --out models
 
-train: $(MODEL) ## Train the model when data or config changed
+# The sentence vectors of the answers' training phrasings, for follow-ups read in context (actions/followups.py).
+$(PHRASINGS): $(BIN)/.installed $(TOKENIZER) nlu/encoder.py scripts/build_phrase_index.py knowledge/answers.yml $(NLU_DATA)
+	$(BIN)/python -m scripts.build_phrase_index $@
 
-run: $(MODEL) ## Start the action server and the Rasa server (REST channel on :5005)
+train: $(MODEL) $(PHRASINGS) ## Train the model when data or config changed
+
+run: $(MODEL) $(PHRASINGS) ## Start the action server and the Rasa server (REST channel on :5005)
 	$(BIN)/python -m scripts.servers
 
-shell: $(MODEL) ## Chat with the assistant in the terminal
+shell: $(MODEL) $(PHRASINGS) ## Chat with the assistant in the terminal
 	$(BIN)/python -m scripts.servers --shell
 
 validate: $(BIN)/.installed ## Check domain and training data consistency
 	$(BIN)/rasa data validate --fail-on-warnings
 
-test: $(MODEL) test-deps ## Set up, train if needed, then run every test (unit, knowledge, NLU, conversations, REST, browser, scale-out)
+test: $(MODEL) $(PHRASINGS) test-deps ## Set up, train if needed, then run every test (unit, knowledge, NLU, conversations, REST, browser, scale-out)
 	$(BIN)/python -m pytest
 
-eval: $(MODEL) ## Measure answer quality on held-out files over REST; writes results/eval.md, fails below thresholds
+eval: $(MODEL) $(PHRASINGS) ## Measure answer quality on held-out files over REST; writes results/eval.md, fails below thresholds
 	$(BIN)/python -m scripts.evaluate
 
-bench: $(MODEL) ## Compare speed, memory and accuracy with Rasa's default pipeline and a plain search; writes BENCHMARKS.md
+bench: $(MODEL) $(PHRASINGS) ## Compare speed, memory and accuracy with Rasa's default pipeline and a plain search; writes BENCHMARKS.md
 	$(BIN)/python -m scripts.bench
 
 forget: $(BIN)/.installed ## Delete conversations older than DAYS (30) days from the tracker store in ENDPOINTS (endpoints.yml)

@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
 from actions.clinic import clinic, tel
+from actions.followups import followup_reader
 from actions.knowledge import knowledge_base
 from actions.reading import Turn, reader
 from actions.safety import screener
@@ -35,6 +36,7 @@ class ActionRespond(Action):
     def __init__(self) -> None:
         self.kb = knowledge_base()
         self.reader = reader()  # built once, when the action server starts
+        self.followups = followup_reader()
         self.safety_rules = screener()
 
     async def run(
@@ -69,6 +71,11 @@ class ActionRespond(Action):
             if answer_id:
                 return self.answer(dispatcher, answer_id, turn)
             return self.not_covered(dispatcher, turn, aspect, topic)
+        if turn.named and not confident and len(turn.text.split()) <= config.MAX_WORDS_NAMING_ONLY:
+            return self.answer(dispatcher, self.kb.topic_answer(turn.named[0], turn.last_answer), turn)  # "and diet?"
+        in_context = self.in_context(turn)
+        if in_context:
+            return self.answer(dispatcher, in_context, turn)
         sure_enough = turn.named or turn.confidence >= config.ANSWER_MIN_CONFIDENCE_WITHOUT_TERM
         if confident and intent in self.kb.answers and sure_enough:
             return self.answer(dispatcher, intent, turn)
@@ -116,8 +123,22 @@ class ActionRespond(Action):
                 if answer_id:
                     broad = self.kb.aspects[aspect].covered_only and aspect != turn.followup_aspect
                     return None if broad and classifier_agrees else (aspect, topic, answer_id)
-        firm = [a for a in asked if not self.kb.aspects[a].covered_only or a == turn.followup_aspect]
+        # Broad words are a side when the question leans on the conversation for its topic ("and how long?").
+        from_context = not turn.named
+        firm = [a for a in asked if from_context or not self.kb.aspects[a].covered_only or a == turn.followup_aspect]
         return (firm[0], topics[0], None) if firm else None
+
+    def in_context(self, turn: Turn) -> Optional[str]:
+        """The answer a turn that names no topic means in this conversation ("how long does that last?"): read
+        with each earlier topic spelled out, the most recent first, compared by meaning with that topic's
+        phrasings. Only when the classifier is unsure, or sure only that this is a follow-up."""
+        if turn.named or not turn.context or (turn.confident and not turn.followup_aspect):
+            return None
+        for topic in turn.context:
+            best = self.followups.best(turn.text, [topic])
+            if best and best[1] >= config.FOLLOWUP_MIN_SIMILARITY:
+                return best[0]
+        return None
 
     def emergency(self, dispatcher: CollectingDispatcher, categories: Tuple[str, ...]) -> List[Dict[Text, Any]]:
         """The fixed emergency reply: the numbers to call, and nothing else in this turn."""

@@ -21,3 +21,8 @@ MAX_CHOICES = 3
 # The emergency intent is a second net behind the rules: it raises the alarm from this confidence on, when
 # no rule matched the message at all (a negated or past mention is left to the rules).
 EMERGENCY_MIN_CONFIDENCE = _float("EMERGENCY_MIN_CONFIDENCE", 0.50)
+# A follow-up read in context (actions/followups.py) is answered from this cosine similarity on.
+FOLLOWUP_MIN_SIMILARITY = _float("FOLLOWUP_MIN_SIMILARITY", 0.72)
+# A message this short that names a topic and asks nothing the classifier is sure of ("and benztropine?") is
+# "what about <topic>?".
+MAX_WORDS_NAMING_ONLY = 4

@@ -378,3 +378,25 @@ async def test_a_topic_named_in_a_did_you_mean_turn_is_remembered(dispatcher, ma
     text = "hmm botox"
     _, events = await respond(dispatcher, make_tracker([("cd_botox_what", 0.3), ("cd_botox_frequency", 0.25)], text, [botox_entity(text)]))
     assert SlotSet("topic", "botox") in events
+
+
+# ---- follow-ups read in context (actions/followups.py) ------------------------------------------------------
+async def test_an_elliptical_turn_is_read_with_the_conversation_topic(dispatcher, make_tracker):
+    ranking = [("cd_what_is", 0.3), ("cd_treatments", 0.25)]
+    tracker = make_tracker(ranking, "why would a doctor suggest that for the neck?", slots={"topic": "levodopa"})
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_levodopa"
+
+
+async def test_a_sure_off_topic_question_is_not_read_in_context(dispatcher, make_tracker):
+    tracker = make_tracker([("out_of_scope", 0.9)], "is the weather nice today", slots={"topic": "botox"})
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["kind"] == "fallback"
+
+
+async def test_a_short_turn_naming_a_topic_asks_about_it(dispatcher, make_tracker):
+    text = "and benztropine?"
+    entity = {"entity": "topic", "value": "benztropine", "start": 4, "end": 15}
+    tracker = make_tracker([("cd_baclofen", 0.3), ("cd_clonazepam", 0.28)], text, [entity], {"topic": "baclofen"})
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_anticholinergics"

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nlu.sentence_embedding import (DEFAULT_TOKENIZER, DIMENSION, MODEL_SHA256, ModelIntegrityError, SentenceEmbeddingFeaturizer,
-                                    SentenceEncoder, default_model_path, encoder)
+from nlu.encoder import (DEFAULT_TOKENIZER, DIMENSION, MODEL_SHA256, ModelIntegrityError, SentenceEncoder,
+                         default_model_path, encoder)
+from nlu.sentence_embedding import SentenceEmbeddingFeaturizer
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.shared.exceptions import InvalidConfigException
 from rasa.shared.nlu.constants import INTENT, TEXT
@@ -99,7 +100,7 @@ def test_works_with_no_network_at_all():
             pytest.fail("`unshare --net` is unavailable (needs root and util-linux) and REQUIRE_SERVICES is set")
         pytest.skip("`unshare --net` is unavailable (needs root and util-linux)")
     # A new network namespace has only a loopback interface, and that one is down: nothing can be fetched.
-    script = ("import json, socket; from nlu.sentence_embedding import encoder; "
+    script = ("import json, socket; from nlu.encoder import encoder; "
               "print(json.dumps([name for _, name in socket.if_nameindex()])); "
               "print(json.dumps(encoder().encode(['how long does botox last?'])[0].tolist()))")
     result = subprocess.run(["unshare", "--net", "--", sys.executable, "-c", script], cwd=ROOT,

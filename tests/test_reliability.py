@@ -19,7 +19,8 @@ from tests.conftest import free_port, post
 
 pytestmark = pytest.mark.servers
 SECRET = "zebra-quartz my private symptom 4711"  # must never appear in a log
-KINDS = {"answer", "clarify", "fallback", "smalltalk", "emergency", "refer", "handoff", "disclaimer", "input_rejected"}
+KINDS = {"answer", "clarify", "fallback", "smalltalk", "emergency", "refer", "handoff", "not_covered", "disclaimer",
+         "input_rejected"}
 
 
 def kinds(messages):
