@@ -101,9 +101,10 @@ class ActionRespond(Action):
         often?", "how much does it cost?"), else None.
 
         The topic is the one the question names, else one the story names, else the conversation's (the most
-        recent for which the articles cover the side). A side the articles cover leads to its answer, unless
-        it was read from broad words only and the classifier is sure of an answer about the same topic; a side
-        they don't cover is said to be not covered, never answered with the topic's general answer.
+        recent for which the articles cover the side). The first specific side asked decides: its answer
+        where the articles cover it, else "not covered", never the topic's general answer. A broad side
+        ("how long", "why") leads to its answer where covered, unless the classifier is sure of an answer
+        about the same topic; it is said not to be covered only when the turn leans on the conversation.
         """
         topics = turn.named[: turn.in_question] or turn.named or turn.context
         clinic_side = next((s for s in turn.sides if self.kb.aspects[s].clinic), None)
@@ -118,15 +119,17 @@ class ActionRespond(Action):
             turn.confident and turn.intent in self.kb.answers and self.kb.answers[turn.intent].topic in topics
         )
         for aspect in asked:
-            for topic in topics:
-                answer_id = self.kb.followup(topic, aspect)
-                if answer_id:
-                    broad = self.kb.aspects[aspect].covered_only and aspect != turn.followup_aspect
-                    return None if broad and classifier_agrees else (aspect, topic, answer_id)
-        # Broad words are a side when the question leans on the conversation for its topic ("and how long?").
-        from_context = not turn.named
-        firm = [a for a in asked if from_context or not self.kb.aspects[a].covered_only or a == turn.followup_aspect]
-        return (firm[0], topics[0], None) if firm else None
+            side = self.kb.aspects[aspect]
+            candidates = topics + [t for t in turn.context if t not in topics] if side.pairs else topics
+            answer_id = next((self.kb.followup(t, aspect) for t in candidates if self.kb.followup(t, aspect)), None)
+            specific = not side.covered_only or aspect == turn.followup_aspect
+            if answer_id:
+                return None if not specific and classifier_agrees else (aspect, topics[0], answer_id)
+            if specific:
+                return aspect, topics[0], None
+        if not turn.named:  # "and how long?" about a topic the articles say nothing of that for
+            return asked[0], topics[0], None
+        return None
 
     def in_context(self, turn: Turn) -> Optional[str]:
         """The answer a turn that names no topic means in this conversation ("how long does that last?"): read

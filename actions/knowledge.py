@@ -59,6 +59,7 @@ class Aspect:
     covered_only: bool = False  # read only where the articles cover it (broad words like "how long")
     clinic: bool = False  # the clinic itself can answer it: the reply adds the clinic's contact
     says_without_topic: Optional[str] = None
+    pairs: bool = False  # joins two topics: the conversation's are looked at too
 
 
 def _normalise_term(text: str) -> str:

@@ -400,3 +400,24 @@ async def test_a_short_turn_naming_a_topic_asks_about_it(dispatcher, make_tracke
     tracker = make_tracker([("cd_baclofen", 0.3), ("cd_clonazepam", 0.28)], text, [entity], {"topic": "baclofen"})
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["answer_id"] == "cd_anticholinergics"
+
+
+async def test_the_first_specific_side_decides_over_a_broad_one(dispatcher, make_tracker):
+    """"how long ... start working" asks when it starts to work (not covered), not how long it lasts (covered)."""
+    text = "how long after the injection does botox start working"
+    message, _ = await respond(dispatcher, make_tracker([("cd_botox_frequency", 0.6)], text, [botox_entity(text)]))
+    assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == "onset"
+
+
+async def test_heredity_is_covered_for_dystonia_only(dispatcher, make_tracker):
+    tracker = make_tracker([("ms_progression", 0.5)], "does it run in families?", slots={"topic": "joint_instability"})
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == "heredity"
+
+
+async def test_a_side_joining_two_topics_looks_at_the_conversation_too(dispatcher, make_tracker):
+    text = "can i keep seeing my physio while having it"
+    entity = {"entity": "topic", "value": "physio", "start": text.index("physio"), "end": text.index("physio") + 6}
+    tracker = make_tracker([("ms_physical_therapy", 0.3)], text, [entity], {"topic": "prolotherapy"})
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "ms_prolotherapy_with_therapy"
