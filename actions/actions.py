@@ -101,12 +101,15 @@ class ActionRespond(Action):
         often?", "how much does it cost?"), else None.
 
         The topic is the one the question names, else one the story names, else the conversation's (the most
-        recent for which the articles cover the side). The first specific side asked decides: its answer
+        recent for which the articles cover the side), else that of the classifier's best guess. The first specific side asked decides: its answer
         where the articles cover it, else "not covered", never the topic's general answer. A broad side
         ("how long", "why") leads to its answer where covered, unless the classifier is sure of an answer
         about the same topic; it is said not to be covered only when the turn leans on the conversation.
         """
         topics = turn.named[: turn.in_question] or turn.named or turn.context
+        if not topics and turn.intent in self.kb.answers and turn.confidence >= config.ANSWER_MIN_CONFIDENCE:
+            # "can you fly after having the brain wire put in?"
+            topics = [self.kb.answers[turn.intent].topic]
         clinic_side = next((s for s in turn.sides if self.kb.aspects[s].clinic), None)
         if clinic_side:
             return clinic_side, (topics or [None])[0], None
@@ -127,7 +130,7 @@ class ActionRespond(Action):
                 return None if not specific and classifier_agrees else (aspect, topics[0], answer_id)
             if specific:
                 return aspect, topics[0], None
-        if not turn.named:  # "and how long?" about a topic the articles say nothing of that for
+        if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for
             return asked[0], topics[0], None
         return None
 

@@ -191,3 +191,14 @@ def test_held_out_questions_point_to_real_passages(kb):
         assert turn["passages"] and set(turn["passages"]) <= set(kb.passages), turn["text"]
     covered = {q["intent"] for q in heldout["questions"]}
     assert covered == {a.id for a in kb.answers.values() if a.kind == "answer"}
+
+
+def test_aspect_rule_words_are_single_tokens(kb):
+    """The rules compare one word with one token: "co-pay" would become "co", and match "core tee co steroid"."""
+    from actions.nlp import lemma_pipeline
+
+    nlp = lemma_pipeline()
+    for aspect in kb.aspects.values():
+        for rule in aspect.rules:
+            for word in re.split(r" \+ |\|", rule):
+                assert len(nlp(word)) == 1, (aspect.name, word)
