@@ -20,6 +20,7 @@ from actions.safety import screener
 
 SMALLTALK = {"greet", "goodbye", "thanks", "ask_capabilities", "bot_challenge"}
 OUT_OF_SCOPE = "out_of_scope"
+NOT_COVERED = "ask_not_covered"  # an in-domain question the articles don't answer
 EMERGENCY = "emergency"
 HANDOFF = "request_human"
 MAX_EARLIER_TOPICS = 3
@@ -71,6 +72,8 @@ class ActionRespond(Action):
             if answer_id:
                 return self.answer(dispatcher, answer_id, turn)
             return self.not_covered(dispatcher, turn, aspect, topic)
+        if confident and intent == NOT_COVERED:
+            return self.not_covered(dispatcher, turn, "other", (turn.named or turn.context or [None])[0])
         if turn.named and not confident and len(turn.text.split()) <= config.MAX_WORDS_NAMING_ONLY:
             return self.answer(dispatcher, self.kb.topic_answer(turn.named[0], turn.last_answer), turn)  # "and diet?"
         in_context = self.in_context(turn)
@@ -204,7 +207,8 @@ class ActionRespond(Action):
         texts = [self.kb.message("not_covered", what=what)]
         if side.clinic:
             texts.append(self.handoff_text())
-        buttons = [self.kb.suggestion(a) for a in self.kb.topic_answers(topic)[: config.MAX_CHOICES]] if topic else []
+        options = self.kb.topic_answers(topic) if topic else [] if side.clinic else self.kb.messages["starter_questions"]
+        buttons = [self.kb.suggestion(a) for a in options[: config.MAX_CHOICES]]
         if buttons:
             texts.append(self.kb.message("not_covered_offer"))
         custom = {**payload("not_covered", suggestions=buttons), "side": aspect, "topic": topic}

@@ -421,3 +421,17 @@ async def test_a_side_joining_two_topics_looks_at_the_conversation_too(dispatche
     tracker = make_tracker([("ms_physical_therapy", 0.3)], text, [entity], {"topic": "prolotherapy"})
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["answer_id"] == "ms_prolotherapy_with_therapy"
+
+
+async def test_a_question_the_articles_do_not_answer_says_so_about_its_topic(kb, dispatcher, make_tracker):
+    tracker = make_tracker([("ask_not_covered", 0.8)], "can my body get used to it", slots={"topic": "botox"})
+    message, _ = await respond(dispatcher, tracker)
+    custom = message["custom"]
+    assert custom["kind"] == "not_covered" and custom["side"] == "other" and custom["topic"] == "botox"
+    assert message["text"].startswith("Our articles don't say that about Botox (Xeomin) injections.")
+    assert {b["payload"] for b in message["buttons"]} <= {f"/{a}" for a in kb.topic_answers("botox")}
+
+
+async def test_without_a_topic_it_says_so_and_offers_starter_questions(kb, dispatcher, make_tracker):
+    message, _ = await respond(dispatcher, make_tracker([("ask_not_covered", 0.8)], "does it stop working"))
+    assert message["text"].startswith("Our articles don't say that.") and message["buttons"]
