@@ -8,7 +8,7 @@ conversation's topics, most recent first. actions/actions.py turns it into a rep
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 from rasa_sdk import Tracker
 from spacy.matcher import Matcher

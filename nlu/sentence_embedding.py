@@ -4,7 +4,7 @@ from typing import Any, Dict, List, Text, Type
 
 import numpy as np
 
-from nlu.encoder import DEFAULT_TOKENIZER, encoder
+from nlu.encoder import encoder
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
