@@ -22,6 +22,7 @@ SMALLTALK = {"greet", "goodbye", "thanks", "ask_capabilities", "bot_challenge"}
 OUT_OF_SCOPE = "out_of_scope"
 NOT_COVERED = "ask_not_covered"  # an in-domain question the articles don't answer
 EMERGENCY = "emergency"
+SYMPTOM = "describe_symptom"  # an everyday symptom told without a question
 HANDOFF = "request_human"
 MAX_EARLIER_TOPICS = 3
 
@@ -48,8 +49,11 @@ class ActionRespond(Action):
             disclaimer = ActionSessionStart.disclaim(dispatcher)
         turn = self.reader.read(tracker)
 
-        # Safety first: a red flag in the words, or the emergency intent as a second net where no rule spoke.
-        nlu_emergency = turn.intent == EMERGENCY and turn.confidence >= config.EMERGENCY_MIN_CONFIDENCE
+        # Safety first: a red flag in the words, or the emergency intent as a second net where no rule spoke and
+        # the words name acute danger (without that, the reader has already set the intent aside).
+        nlu_emergency = (
+            turn.intent == EMERGENCY and turn.confidence >= config.EMERGENCY_MIN_CONFIDENCE and turn.screening.acute
+        )
         if turn.screening.emergencies or (nlu_emergency and not turn.screening.matched_anything):
             return disclaimer + self.emergency(dispatcher, turn.screening.emergencies) + self.remember(turn)
         events = self.reply(dispatcher, turn)
@@ -67,6 +71,10 @@ class ActionRespond(Action):
             return self.answer(dispatcher, turn.screening.refer, turn)
         if turn.screening.handoff or (confident and intent == HANDOFF):
             return self.handoff(dispatcher)
+        if confident and intent == SYMPTOM:  # told, not asked: no side of a topic is in question
+            topic = (turn.named or turn.context or [None])[0]
+            options = self.kb.topic_answers(topic) if topic else self.kb.messages["symptom_questions"]
+            return self.offer(dispatcher, self.kb.message("symptom"), "clarify", options, turn)
         if side:
             aspect, topic, answer_id = side
             if answer_id:

@@ -11,14 +11,14 @@ from functools import lru_cache
 from typing import List, Optional, Tuple
 
 from rasa_sdk import Tracker
-from spacy.matcher import Matcher
 
 from actions import config
 from actions.knowledge import KnowledgeBase, knowledge_base
-from actions.nlp import lemma_pipeline, rule_pattern
+from actions.nlp import RuleMatcher, lemma_pipeline
 from actions.safety import Screening, screener
 
 WHAT_ABOUT = "followup_what_about"
+EMERGENCY = "emergency"
 FOLLOWUP_PREFIX = "followup_"
 # Where a story ends and the question starts inside one sentence ("..., the tablets stopped helping — how does
 # that work?").
@@ -64,11 +64,10 @@ class Reader:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.nlp = lemma_pipeline()
-        self.matcher = Matcher(self.nlp.vocab)
-        spec = kb.aspect_rules
+        self.matcher = RuleMatcher(self.nlp, kb.aspect_rules["max_gap"])
         for side, aspect in kb.aspects.items():
-            if aspect.rules:
-                self.matcher.add(side, [rule_pattern(self.nlp, rule, spec["max_gap"]) for rule in aspect.rules])
+            for rule in aspect.rules:
+                self.matcher.add(side, rule)
         self.priority = {side: n for n, side in enumerate(kb.aspects)}
 
     def read(self, tracker: Tracker) -> Turn:
@@ -76,10 +75,11 @@ class Reader:
         text = message.get("text") or ""
         question_start = self.question_start(text)
         named, in_question = self.named_topics(message, question_start)
+        screening = screener().screen(text)
         return Turn(
             text=text,
-            screening=screener().screen(text),
-            ranking=self.ranking(message, named),
+            screening=screening,
+            ranking=self.ranking(message, named, screening),
             named=named,
             in_question=in_question,
             sides=self.sides(text[question_start:]),
@@ -113,16 +113,23 @@ class Reader:
     def sides(self, question: str) -> List[str]:
         """Sides asked about in the question, in the priority order of knowledge/aspects.yml."""
         doc = self.nlp(question.lower())
-        found = {self.nlp.vocab.strings[match_id] for match_id, _, _ in self.matcher(doc)}
+        found = {side for side, _, _ in self.matcher(doc)}
         return sorted(found, key=self.priority.get)
 
     @staticmethod
-    def ranking(message: dict, named: List[str]) -> List[dict]:
+    def ranking(message: dict, named: List[str], screening: Screening) -> List[dict]:
+        """The classifier's ranking, less what the words rule out.
+
+        "What about X?" needs a known X ("and how often?" is not one): the rest is taken as the classifier's
+        probabilities given that it is something else. "Emergency" needs an acute-danger word: the classifier
+        learned that "neck" and "hurts" go with danger, but the rules judge symptoms. It is dropped without
+        raising the others, so a calm symptom story gets a "did you mean" rather than a confident answer.
+        """
         ranking = message.get("intent_ranking") or [message.get("intent") or {"name": None, "confidence": 0.0}]
+        if not screening.acute:
+            ranking = [r for r in ranking if r.get("name") != EMERGENCY] or [{"name": None, "confidence": 0.0}]
         others = [r for r in ranking if r.get("name") != WHAT_ABOUT]
         if not named and others and len(others) < len(ranking):
-            # "what about X?" is only that when X is a known term ("and how often?" is not): take the
-            # classifier's probabilities given that it is something else.
             rest = sum(r["confidence"] for r in others) or 1.0
             ranking = [{**r, "confidence": r["confidence"] / rest} for r in others]
         return ranking

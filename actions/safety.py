@@ -3,19 +3,22 @@
 Rules live in knowledge/safety.yml and run on spaCy's Matcher over lemmas (a blank English pipeline with the
 lookup lemmatizer from spacy-lookups-data, no download). The screener is built once, at import.
 """
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
 import yaml
-from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
-from actions.nlp import lemma_pipeline, rule_pattern
+from actions.nlp import RuleMatcher, fold, lemma_pipeline
 
 SAFETY_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "safety.yml"
 NEGATION_WINDOW = 5
+WORD = re.compile(r"[\w']+")  # words as typed, so that "can't" is one
+LEVELS = ("negated", "history", "current")
+INABILITY = {"ca", "can", "could"}  # "can't", "cannot", "couldn't": not a denial
 CLAUSE_BREAKS = {",", ";", ".", "!", "?", "but", "and", "so", "because", "-", "—"}
 
 
@@ -24,10 +27,11 @@ class Screening:
     """What the screener found in one message."""
 
     emergencies: Tuple[str, ...] = ()  # categories with a current red flag
-    history: Tuple[str, ...] = ()  # categories mentioned only in the distant past
+    history: Tuple[str, ...] = ()  # categories mentioned only in the distant past or in a general question
     negated: Tuple[str, ...] = ()  # categories explicitly denied ("no chest pain")
     refer: Optional[str] = None  # "ask_dosage" or "ask_diagnosis"
     handoff: bool = False  # asks for a person, the phone number or an appointment
+    acute: bool = False  # names acute danger (suddenness, severity, inability, a call for help)
 
     @property
     def matched_anything(self) -> bool:
@@ -48,8 +52,11 @@ class Screener:
         self.negators = {self._lemma(w) for w in spec["negators"]}
         self.present = {self._lemma(w) for w in spec["present_markers"]}
         self.recurrence = {self._lemma(w) for w in spec["recurrence_markers"]}
+        self.acute_cues = {w.lower() for w in spec["acute_cues"]} | {self._lemma(w) for w in spec["acute_cues"]}
+        self.personal = {w.lower() for w in spec["personal_words"]}
         self.categories: Dict[str, dict] = spec["categories"]
-        self.matcher = Matcher(self.nlp.vocab)
+        self.rewrites = [(re.compile(rf"\b{re.escape(typo)}\b"), meant) for typo, meant in spec["rewrites"].items()]
+        self.matcher = RuleMatcher(self.nlp, self.max_gap)
         self.spells_negation: set = set()  # matcher keys whose own words include a negator ("can't breathe")
         self.rules: Dict[str, List[_Rule]] = {}  # group (category or refer kind) -> rules
         for name, category in self.categories.items():
@@ -59,14 +66,15 @@ class Screener:
             self.rules[kind] = self._add_rules(kind, rules)
         self.rules["handoff"] = self._add_rules("handoff", spec["handoff"])
         self._add_rules("past", spec["past_markers"])
+        self._add_rules("general", spec["general_question"])
 
     def _lemma(self, word: str) -> str:
         return self.nlp(word.lower())[0].lemma_
 
-    def _pattern(self, rule: str) -> List[dict]:
-        return rule_pattern(self.nlp, rule, self.max_gap)
-
     def _is_negator(self, token) -> bool:
+        """A word that denies what follows; "can't" says inability ("can't see, everything is black")."""
+        if token.i and token.doc[token.i - 1].lower_ in INABILITY:
+            return False
         return token.lemma_ in self.negators or token.lower_ in self.negators
 
     def _add_rules(self, group: str, rules: list) -> List[_Rule]:
@@ -76,9 +84,8 @@ class Screener:
             keys = []
             for m, part in enumerate(parts):
                 key = f"{group}/{n}/{m}"
-                pattern = self._pattern(part)
-                self.matcher.add(key, [pattern])
-                if any(set(slot["LEMMA"]["IN"]) & self.negators for slot in pattern if "LEMMA" in slot):
+                self.matcher.add(key, part)
+                if self.matcher.words(key) & self.negators:
                     self.spells_negation.add(key)
                 keys.append(key)
             compiled.append(_Rule(f"{group}/{n}", keys))
@@ -112,31 +119,48 @@ class Screener:
             return False
         return not any(t.lemma_ in self.present or t.lower_ in self.present for t in self._clause(span))
 
+    def _in_general_question(self, span: Span, general_sentences: set) -> bool:
+        """The sentence asks what can happen ("can botox cause trouble swallowing?") and speaks of no one and
+        of nothing now."""
+        if span.sent.start not in general_sentences:
+            return False
+        words = {t.lower_ for t in span.sent} | {t.lemma_ for t in span.sent}
+        return not words & (self.personal | self.present)
+
+    def _level(self, span: Span, key: str, past_sentences: set, general_sentences: set) -> int:
+        """How a matched span speaks of its red flag: 0 denied, 1 in the past or in general, 2 now."""
+        if self._negated(span, key):
+            return 0
+        if self._in_past(span, past_sentences) or self._in_general_question(span, general_sentences):
+            return 1
+        return 2
+
     def screen(self, text: str) -> Screening:
-        doc: Doc = self.nlp(text.lower())
+        """Screen the folded text, so that fullwidth letters, look-alikes from other scripts, accents and
+        invisible fillers ("brеathe" with a Cyrillic "е") hide no red flag."""
+        text = fold(text).lower()
+        for typo, meant in self.rewrites:
+            text = typo.sub(meant, text)
+        doc: Doc = self.nlp(text)
         spans: Dict[str, List[Span]] = {}
-        for match_id, start, end in self.matcher(doc):
-            spans.setdefault(self.nlp.vocab.strings[match_id], []).append(doc[start:end])
-        past_sentences = {s.sent.start for key, found in spans.items() if key.startswith("past/") for s in found}
+        for key, start, end in self.matcher(doc):
+            spans.setdefault(key, []).append(doc[start:end])
+
+        def sentences(group: str) -> set:
+            return {s.sent.start for key, found in spans.items() if key.startswith(group + "/") for s in found}
+
+        past_sentences, general_sentences = sentences("past"), sentences("general")
 
         def status(group: str) -> Optional[str]:
             """'current', 'history' or 'negated' for the strongest match of a group's rules, else None."""
             found = set()
             for rule in self.rules[group]:
-                if not all(key in spans for key in rule.parts):
-                    continue
-                for key in rule.parts:
-                    for span in spans[key]:
-                        if self._negated(span, key):
-                            found.add("negated")
-                        elif self._in_past(span, past_sentences):
-                            found.add("history")
-                        else:
-                            found.add("current")
-            for level in ("current", "history", "negated"):
-                if level in found:
-                    return level
-            return None
+                if all(key in spans for key in rule.parts):
+                    # Each part counts at its strongest mention; a rule of several parts only at its weakest part
+                    # ("no fever, and the dbs wound ..." is no sign of infection).
+                    found.add(min(max(self._level(span, key, past_sentences, general_sentences) for span in spans[key])
+                                  for key in rule.parts))
+            return LEVELS[max(found)] if found else None
 
         levels = {name: status(name) for name in self.categories}
         refer = next((kind for kind in self.refer_kinds if status(kind) == "current"), None)
@@ -146,6 +170,7 @@ class Screener:
             negated=tuple(n for n, s in levels.items() if s == "negated"),
             refer=refer,
             handoff=status("handoff") == "current",
+            acute=bool(self.acute_cues & ({t.lemma_ for t in doc} | set(WORD.findall(doc.text)))),
         )
 
 

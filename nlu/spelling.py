@@ -8,13 +8,16 @@ Its word lists are built by `make` (scripts/build_spelling.py) into models/spell
 - `terms`: those of the topic terms, what a run of 2-3 dictated words may be joined into;
 - `common`: common English words (spaCy's lexeme probabilities >= -17, from spacy-lookups-data), never
   corrected.
-Only the message's text for the NLU is changed; the conversation keeps the patient's own words.
+The text is folded first (actions/nlp.py: fullwidth letters, look-alikes of other scripts, accents and
+invisible fillers), as the red-flag screen folds it. Only the message's text for the NLU is changed; the
+conversation keeps the patient's own words.
 """
 import json
 import re
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Text
 
+from actions.nlp import fold
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -170,7 +173,7 @@ class SpellingCorrector(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             if message.get(TEXT):
-                message.set(TEXT, self.speller.correct(message.get(TEXT)))
+                message.set(TEXT, self.speller.correct(fold(message.get(TEXT))))
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

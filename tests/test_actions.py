@@ -244,6 +244,28 @@ async def test_the_emergency_intent_is_a_second_net(dispatcher, make_tracker):
     assert message["custom"]["kind"] == "emergency" and message["custom"]["categories"] == []
 
 
+async def test_the_emergency_intent_alone_never_raises_the_alarm(dispatcher, make_tracker):
+    """Without an acute-danger word the intent is set aside: an everyday symptom gets a "did you mean"."""
+    ranking = [("emergency", 0.8), ("cd_what_is", 0.12), ("cd_causes", 0.05)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "my neck keeps pulling to the left and it hurts"))
+    assert message["custom"]["kind"] == "clarify" and message["buttons"][0]["payload"] == "/cd_what_is"
+
+
+async def test_an_everyday_symptom_gets_the_topics_questions_not_an_alarm(kb, dispatcher, make_tracker):
+    tracker = make_tracker([("describe_symptom", 0.8)], "bit sore where the needle went in", slots={"topic": "botox"})
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["kind"] == "clarify" and message["text"] == kb.message("symptom")
+    assert [b["payload"][1:] for b in message["buttons"]] == kb.topic_answers("botox")[: config.MAX_CHOICES]
+
+
+async def test_an_intentional_overdose_wins_over_the_dosing_guard(dispatcher, make_tracker):
+    text = "I swallowed a handful of my muscle relaxants on purpose, how much is too much?"
+    message, _ = await respond(dispatcher, make_tracker([("ask_dosage", 0.9)], text))
+    custom = message["custom"]
+    assert custom["kind"] == "emergency" and "intentional_overdose" in custom["categories"]
+    assert [c["label"] for c in custom["contacts"]] == ["Emergency", "Poison Control", "Suicide & Crisis Lifeline"]
+
+
 async def test_a_negated_red_flag_is_not_overruled_by_the_intent(dispatcher, make_tracker):
     tracker = make_tracker([("emergency", 0.7), ("cd_what_is", 0.2)], "no trouble breathing, what is dystonia")
     message, _ = await respond(dispatcher, tracker)

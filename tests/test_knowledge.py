@@ -5,7 +5,7 @@ from collections import Counter
 import pytest
 
 from scripts.build_passages import build, render
-from scripts.evaluate import PATIENT_SETS, nlu_examples
+from scripts.evaluate import PATIENT_SETS, TRIAGE_SETS, nlu_examples, triage_messages
 from tests.conftest import ROOT, load_yaml
 
 QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
@@ -74,12 +74,12 @@ def test_every_intent_is_in_the_domain_and_answered_by_the_rule():
 
 
 def test_every_intent_answered_by_the_action_is_known(kb):
-    from actions.actions import EMERGENCY, HANDOFF, NOT_COVERED, OUT_OF_SCOPE, SMALLTALK
+    from actions.actions import EMERGENCY, HANDOFF, NOT_COVERED, OUT_OF_SCOPE, SMALLTALK, SYMPTOM
     from actions.reading import FOLLOWUP_PREFIX
 
     for intent in TRAINING:
         handled = intent in kb.answers or intent in SMALLTALK
-        handled = handled or intent in (OUT_OF_SCOPE, NOT_COVERED, EMERGENCY, HANDOFF)
+        handled = handled or intent in (OUT_OF_SCOPE, NOT_COVERED, EMERGENCY, HANDOFF, SYMPTOM)
         handled = handled or intent.startswith(FOLLOWUP_PREFIX)
         assert handled, intent
 
@@ -156,6 +156,8 @@ def held_out_texts() -> list:
         texts += [q["text"] for q in patients["questions"] + patients["unanswerable"]]
         texts += patients["clinic"] + patients["off_topic"]
         texts += [t["text"] for c in patients["conversations"] for t in c["turns"]]
+    for path in TRIAGE_SETS.values():
+        texts += [m["text"] for m in triage_messages(path)]
     return texts
 
 

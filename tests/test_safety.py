@@ -167,3 +167,128 @@ def test_held_out_dosing_questions_are_mostly_caught_by_the_rules():
 def test_odd_input_does_not_break_the_screener():
     for text in ["", " ", "🙂🙂", "<script>alert(1)</script>", "a" * 5000, "\x00\x01", "¿Puedo respirar?"]:
         assert screen(text).emergencies == ()
+
+
+# ---- triage: the emergency categories a clinic of injections and muscle relaxants must catch ------------
+NEW_FAMILIES = [
+    ("allergic_reaction", "my lips and tongue are swelling up since the injection"),
+    ("allergic_reaction", "hives all over and my throat feels tight after the shot"),
+    ("seizure_collapse", "my husband is having a seizure"),
+    ("seizure_collapse", "she collapsed and we can't wake her"),
+    ("blood_clot", "my calf is swollen and sore and now I'm short of breath"),
+    ("blood_clot", "coughing up blood this morning"),
+    ("rhabdomyolysis", "my pee is dark brown after the marathon and my legs are agony"),
+    ("vision_loss", "I suddenly lost the vision in my left eye"),
+    ("surgery_infection", "a week after my dbs operation I have a fever and the wound is oozing"),
+    ("intentional_overdose", "I took all my baclofen on purpose"),
+    ("poisoning", "I took my clonazepam with half a bottle of vodka"),
+    ("poisoning", "my grandson ate some of my tizanidine"),
+]
+
+
+@pytest.mark.parametrize("category, text", NEW_FAMILIES)
+def test_each_new_rule_family(category, text):
+    assert category in screen(text).emergencies
+
+
+@pytest.mark.parametrize(
+    "text, category",
+    [
+        ("no swelling of my lips or tongue, just a sore spot where the needle went in", "allergic_reaction"),
+        ("never had a seizure in my life, why is clonazepam used for dystonia", "seizure_collapse"),
+        ("my calf isn't swollen, it just cramps at night", "blood_clot"),
+        ("I had a blood clot in my leg years ago, can I still have botox", "blood_clot"),
+        ("when I was a kid I had a seizure once, is prolotherapy safe", "seizure_collapse"),
+        ("my pee isn't dark or anything, my legs are just sore after the gym", "rhabdomyolysis"),
+        ("I haven't lost any vision, my eyelid just droops a little after botox", "vision_loss"),
+        ("no fever and the dbs wound isn't oozing, when can I wash my hair", "surgery_infection"),
+        ("years ago I took my pills on purpose, I am well now. what is baclofen", "intentional_overdose"),
+        ("no swelling of the face, just a bruise", "allergic_reaction"),
+    ],
+)
+def test_new_families_respect_negation_and_the_past(text, category):
+    result = screen(text)
+    assert result.emergencies == () and category in result.negated + result.history
+
+
+def test_an_intentional_overdose_calls_poison_control_and_the_crisis_line():
+    result = screen("I swallowed a handful of my muscle relaxants on purpose, how much is too much?")
+    assert "intentional_overdose" in result.emergencies
+    assert screener().categories["intentional_overdose"]["call"] == ["poison_control", "crisis_line", "emergency_number"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["can botox cause trouble swallowing?", "can you have an allergic reaction to botox",
+     "what are the signs of a blood clot"],
+)
+def test_a_general_question_about_a_red_flag_is_answered_with_a_reminder(text):
+    result = screen(text)
+    assert result.emergencies == () and result.history
+
+
+def test_a_question_about_oneself_is_not_general():
+    assert screen("is it normal that i cant swallow after my botox?").emergencies == ("breathing",)
+
+
+@pytest.mark.parametrize("text", ["my calves keep seizing up after the gym", "why would a seizure medicine help"])
+def test_muscles_seizing_up_is_no_seizure(text):
+    assert screen(text).emergencies == ()
+
+
+def test_cannot_see_is_inability_not_a_denial():
+    assert screen("cant see suddenly, everything went black").emergencies == ("vision_loss",)
+
+
+def test_acute_cues_are_what_the_second_net_needs():
+    assert screen("help something is very wrong").acute and screen("I suddenly feel awful").acute
+    assert not screen("my neck keeps pulling to the left and it hurts").acute
+
+
+# ---- red flags in any script ------------------------------------------------------------------------------
+def spoofed(text: str):
+    """The same words as some keyboards and spoofers type them."""
+    yield "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else "\u3000" for c in text)  # fullwidth
+    yield text.replace("e", "\u0435").replace("a", "\u0430").replace("o", "\u043e")  # Cyrillic look-alikes
+    yield "".join(c + "\u0301" if c in "aeiou" else c for c in text)  # a combining accent on every vowel
+    yield " ".join(w[:2] + "\u3164" + w[2:] if len(w) > 3 else w for w in text.split())  # Hangul filler
+    yield " ".join(w[:1] + "\u200b" + w[1:] for w in text.split())  # zero-width spaces
+    yield text.replace("'", "\u2019")  # a phone's apostrophe
+
+
+SPOOF_CASES = [(c["category"], c["text"]) for c in CASES["red_flags"][::4]] + NEW_FAMILIES
+
+
+@pytest.mark.parametrize("category, text", SPOOF_CASES)
+def test_red_flags_are_found_in_any_script(category, text):
+    for variant in spoofed(text):
+        assert category in screen(variant).emergencies, variant
+
+
+def test_folding_leaves_plain_text_alone():
+    from actions.nlp import fold
+
+    assert fold("How often do I need Botox? It's 3-4 months.") == "How often do I need Botox? It's 3-4 months."
+    assert fold("ｃａｎ’ｔ ｂｒｅａｔｈｅ") == "can't breathe"
+    assert fold("br\u0435\u200bat\u0301h\u3164e") == "breathe"
+
+
+def test_how_dose_it_work_is_no_dosing_question():
+    assert screen("how dose it work").refer is None and screen("what dose should i take").refer == "ask_dosage"
+
+
+def test_screening_takes_a_few_milliseconds():
+    import statistics
+    import time
+
+    from scripts.evaluate import TRIAGE_SETS, triage_messages
+
+    texts = [m["text"] for path in TRIAGE_SETS.values() for m in triage_messages(path)]
+    times = []
+    for text in texts:
+        start = time.perf_counter()
+        screen(text)
+        times.append((time.perf_counter() - start) * 1000)
+    p95 = statistics.quantiles(times, n=20)[-1]
+    print(f"screening: mean {statistics.mean(times):.2f} ms, p95 {p95:.2f} ms over {len(texts)} messages")
+    assert p95 < 10

@@ -42,6 +42,25 @@ def test_an_emergency_interrupts_a_topic_and_the_conversation_goes_on(server_url
     assert ask(server_url, sender, "ok. how often are the injections?")["answer_id"] == "cd_botox_frequency"
 
 
+def test_everyday_symptoms_raise_no_alarm_and_every_emergency_is_caught(server_url):
+    """The triage sets over REST: at most 1% false alarms on everyday symptoms, every emergency caught with the
+    numbers its category needs (sealed sets: aggregates only)."""
+    sets = evaluate.triage_figures(server_url)
+    assert evaluate.triage_shortfalls(sets) == []
+
+
+def test_a_calm_symptom_in_a_botox_conversation_gets_the_botox_answer(server_url):
+    sender = uuid.uuid4().hex
+    assert ask(server_url, sender, "tell me about botox for my neck dystonia")["answer_id"] == "cd_botox_what"
+    reply = ask(server_url, sender, "my neck is a bit stiff and sore today. how often do people get the shots?")
+    assert reply["kind"] == "answer" and reply["answer_id"] == "cd_botox_frequency"
+
+
+def test_a_schedule_question_is_no_dosing_question(server_url):
+    reply = ask(server_url, uuid.uuid4().hex, "how often do people usually get the neck injections")
+    assert reply["kind"] == "answer" and reply["answer_id"] == "cd_botox_frequency"
+
+
 def test_make_eval_writes_its_report(server_url, tmp_path):
     """Smoke test of `make eval`: a few items per figure against the running servers."""
     code = evaluate.main(["--url", server_url, "--limit", "3", "--out", str(tmp_path)])

@@ -58,3 +58,15 @@ def test_edit_distance_counts_a_swap_as_one_and_stops_at_its_limit():
 
 def test_sound_keys_hear_x_as_z_and_drop_vowels():
     assert sound_key("zeeohmin") == sound_key("xeomin") and sound_key("backlowfen") == sound_key("baclofen")
+
+
+def test_the_classifier_reads_the_folded_text():
+    """Fullwidth letters and look-alikes of other scripts reach the classifier as plain Latin words."""
+    from rasa.shared.nlu.training_data.message import Message
+
+    from nlu.spelling import SpellingCorrector
+
+    component = SpellingCorrector.create(SpellingCorrector.get_default_config(), None, None, None)
+    message = Message(data={"text": "ｗｈａｔ ｉｓ b\u043etox"})
+    component.process([message])
+    assert message.get("text") == "what is botox"
