@@ -50,9 +50,9 @@ class ActionRespond(Action):
         turn = self.reader.read(tracker)
 
         # Safety first: a red flag in the words, or the emergency intent as a second net where no rule spoke and
-        # the words name acute danger (without that, the reader has already set the intent aside).
+        # the words name acute danger or a serious sign (without that, the reader has already set it aside).
         nlu_emergency = (
-            turn.intent == EMERGENCY and turn.confidence >= config.EMERGENCY_MIN_CONFIDENCE and turn.screening.acute
+            turn.intent == EMERGENCY and turn.confidence >= config.EMERGENCY_MIN_CONFIDENCE and turn.screening.alarming
         )
         if turn.screening.emergencies or (nlu_emergency and not turn.screening.matched_anything):
             return disclaimer + self.emergency(dispatcher, turn.screening.emergencies) + self.remember(turn)

@@ -121,12 +121,13 @@ class Reader:
         """The classifier's ranking, less what the words rule out.
 
         "What about X?" needs a known X ("and how often?" is not one): the rest is taken as the classifier's
-        probabilities given that it is something else. "Emergency" needs an acute-danger word: the classifier
-        learned that "neck" and "hurts" go with danger, but the rules judge symptoms. It is dropped without
-        raising the others, so a calm symptom story gets a "did you mean" rather than a confident answer.
+        probabilities given that it is something else. "Emergency" needs the words to name acute danger or a
+        serious sign they don't deny (knowledge/safety.yml): a classifier may learn that "neck" and "hurts" go
+        with danger. It is dropped without raising the others, so a calm symptom story gets a "did you mean"
+        rather than a confident answer.
         """
         ranking = message.get("intent_ranking") or [message.get("intent") or {"name": None, "confidence": 0.0}]
-        if not screening.acute:
+        if not screening.alarming:
             ranking = [r for r in ranking if r.get("name") != EMERGENCY] or [{"name": None, "confidence": 0.0}]
         others = [r for r in ranking if r.get("name") != WHAT_ABOUT]
         if not named and others and len(others) < len(ranking):

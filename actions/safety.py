@@ -31,7 +31,7 @@ class Screening:
     negated: Tuple[str, ...] = ()  # categories explicitly denied ("no chest pain")
     refer: Optional[str] = None  # "ask_dosage" or "ask_diagnosis"
     handoff: bool = False  # asks for a person, the phone number or an appointment
-    acute: bool = False  # names acute danger (suddenness, severity, inability, a call for help)
+    alarming: bool = False  # names acute danger or a serious sign it does not deny: what the second net needs
 
     @property
     def matched_anything(self) -> bool:
@@ -53,6 +53,7 @@ class Screener:
         self.present = {self._lemma(w) for w in spec["present_markers"]}
         self.recurrence = {self._lemma(w) for w in spec["recurrence_markers"]}
         self.acute_cues = {w.lower() for w in spec["acute_cues"]} | {self._lemma(w) for w in spec["acute_cues"]}
+        self.serious_signs = {w.lower() for w in spec["serious_signs"]} | {self._lemma(w) for w in spec["serious_signs"]}
         self.personal = {w.lower() for w in spec["personal_words"]}
         self.categories: Dict[str, dict] = spec["categories"]
         self.rewrites = [(re.compile(rf"\b{re.escape(typo)}\b"), meant) for typo, meant in spec["rewrites"].items()]
@@ -135,6 +136,15 @@ class Screener:
             return 1
         return 2
 
+    def _alarming(self, doc: Doc) -> bool:
+        """Acute danger named anywhere, or a serious sign that no negator before it denies."""
+        if self.acute_cues & ({t.lemma_ for t in doc} | set(WORD.findall(doc.text))):
+            return True
+        return any(
+            (t.lemma_ in self.serious_signs or t.lower_ in self.serious_signs) and not self._negated(doc[t.i : t.i + 1], "")
+            for t in doc
+        )
+
     def screen(self, text: str) -> Screening:
         """Screen the folded text, so that fullwidth letters, look-alikes from other scripts, accents and
         invisible fillers ("brеathe" with a Cyrillic "е") hide no red flag."""
@@ -170,7 +180,7 @@ class Screener:
             negated=tuple(n for n, s in levels.items() if s == "negated"),
             refer=refer,
             handoff=status("handoff") == "current",
-            acute=bool(self.acute_cues & ({t.lemma_ for t in doc} | set(WORD.findall(doc.text)))),
+            alarming=self._alarming(doc),
         )
 
 

@@ -143,7 +143,9 @@ TRIAGE_SETS = {
     "everyday (development)": "tests/everyday_dev.yml",
     "everyday (sealed)": "tests/everyday_sealed.yml",
     "emergency (development)": "tests/emergency_dev.yml",
-    "emergency (sealed)": "tests/emergency_sealed.yml",
+    "emergency (development 2)": "tests/emergency_dev2.yml",
+    "emergency (development 3)": "tests/emergency_dev3.yml",
+    "emergency (sealed)": "tests/emergency_sealed3.yml",
     "emergency (safety_cases)": "tests/safety_cases.yml",
 }
 

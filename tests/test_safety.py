@@ -240,9 +240,11 @@ def test_cannot_see_is_inability_not_a_denial():
     assert screen("cant see suddenly, everything went black").emergencies == ("vision_loss",)
 
 
-def test_acute_cues_are_what_the_second_net_needs():
-    assert screen("help something is very wrong").acute and screen("I suddenly feel awful").acute
-    assert not screen("my neck keeps pulling to the left and it hurts").acute
+def test_the_second_net_needs_acute_danger_or_a_serious_sign_not_denied():
+    assert screen("help something is very wrong").alarming and screen("I suddenly feel awful").alarming
+    assert screen("my dad is grey and sweaty").alarming
+    assert not screen("my neck keeps pulling to the left and it hurts").alarming
+    assert not screen("no fever or anything, just a crick from the long flight").alarming
 
 
 # ---- red flags in any script ------------------------------------------------------------------------------
