@@ -54,8 +54,10 @@ class ActionRespond(Action):
         nlu_emergency = (
             turn.intent == EMERGENCY and turn.confidence >= config.EMERGENCY_MIN_CONFIDENCE and turn.screening.alarming
         )
-        if turn.screening.emergencies or (nlu_emergency and not turn.screening.matched_anything):
+        if turn.screening.emergencies:
             return disclaimer + self.emergency(dispatcher, turn.screening.emergencies) + self.remember(turn)
+        if nlu_emergency and not turn.screening.matched_anything:  # the numbers of what a rule half-recognised
+            return disclaimer + self.emergency(dispatcher, turn.screening.suspected) + self.remember(turn)
         events = self.reply(dispatcher, turn)
         if turn.screening.history:
             what = " or ".join(self.safety_rules.categories[c]["label"] for c in turn.screening.history)

@@ -31,6 +31,7 @@ class Screening:
     negated: Tuple[str, ...] = ()  # categories explicitly denied ("no chest pain")
     refer: Optional[str] = None  # "ask_dosage" or "ask_diagnosis"
     handoff: bool = False  # asks for a person, the phone number or an appointment
+    suspected: Tuple[str, ...] = ()  # categories of which a rule's phrase ("took ... pills") matched, said about now
     alarming: bool = False  # names acute danger or a serious sign it does not deny: what the second net needs
 
     @property
@@ -52,12 +53,13 @@ class Screener:
         self.negators = {self._lemma(w) for w in spec["negators"]}
         self.present = {self._lemma(w) for w in spec["present_markers"]}
         self.recurrence = {self._lemma(w) for w in spec["recurrence_markers"]}
-        self.acute_cues = {w.lower() for w in spec["acute_cues"]} | {self._lemma(w) for w in spec["acute_cues"]}
-        self.serious_signs = {w.lower() for w in spec["serious_signs"]} | {self._lemma(w) for w in spec["serious_signs"]}
+        self.acute_cues = self._words(spec["acute_cues"])
+        self.serious_signs = self._words(spec["serious_signs"])
         self.personal = {w.lower() for w in spec["personal_words"]}
         self.categories: Dict[str, dict] = spec["categories"]
         self.rewrites = [(re.compile(rf"\b{re.escape(typo)}\b"), meant) for typo, meant in spec["rewrites"].items()]
         self.matcher = RuleMatcher(self.nlp, self.max_gap)
+        self.phrases: set = set()  # matcher keys of several words: specific enough to raise a suspicion alone
         self.spells_negation: set = set()  # matcher keys whose own words include a negator ("can't breathe")
         self.rules: Dict[str, List[_Rule]] = {}  # group (category or refer kind) -> rules
         for name, category in self.categories.items():
@@ -68,6 +70,9 @@ class Screener:
         self.rules["handoff"] = self._add_rules("handoff", spec["handoff"])
         self._add_rules("past", spec["past_markers"])
         self._add_rules("general", spec["general_question"])
+
+    def _words(self, words: List[str]) -> set:
+        return {w.lower() for w in words} | {self._lemma(w) for w in words}
 
     def _lemma(self, word: str) -> str:
         return self.nlp(word.lower())[0].lemma_
@@ -86,6 +91,8 @@ class Screener:
             for m, part in enumerate(parts):
                 key = f"{group}/{n}/{m}"
                 self.matcher.add(key, part)
+                if " + " in part:
+                    self.phrases.add(key)
                 if self.matcher.words(key) & self.negators:
                     self.spells_negation.add(key)
                 keys.append(key)
@@ -140,10 +147,8 @@ class Screener:
         """Acute danger named anywhere, or a serious sign that no negator before it denies."""
         if self.acute_cues & ({t.lemma_ for t in doc} | set(WORD.findall(doc.text))):
             return True
-        return any(
-            (t.lemma_ in self.serious_signs or t.lower_ in self.serious_signs) and not self._negated(doc[t.i : t.i + 1], "")
-            for t in doc
-        )
+        signs = (t for t in doc if t.lemma_ in self.serious_signs or t.lower_ in self.serious_signs)
+        return any(not self._negated(doc[t.i : t.i + 1], "") for t in signs)
 
     def screen(self, text: str) -> Screening:
         """Screen the folded text, so that fullwidth letters, look-alikes from other scripts, accents and
@@ -164,20 +169,26 @@ class Screener:
         def status(group: str) -> Optional[str]:
             """'current', 'history' or 'negated' for the strongest match of a group's rules, else None."""
             found = set()
+            general = general_sentences if group in self.categories else set()  # "what dose do people get?"
             for rule in self.rules[group]:
-                if all(key in spans for key in rule.parts):
-                    # Each part counts at its strongest mention; a rule of several parts only at its weakest part
-                    # ("no fever, and the dbs wound ..." is no sign of infection).
-                    found.add(min(max(self._level(span, key, past_sentences, general_sentences) for span in spans[key])
-                                  for key in rule.parts))
+                # Each part counts at its strongest mention; a rule of several parts only at its weakest part
+                # ("no fever, and the dbs wound ..." is no sign of infection). A phrase alone is a suspicion.
+                levels = [max((self._level(span, key, past_sentences, general) for span in spans.get(key, [])),
+                              default=None) for key in rule.parts]
+                if None not in levels:
+                    found.add(min(levels))
+                elif any(level == 2 and key in self.phrases for level, key in zip(levels, rule.parts)):
+                    partly.add(group)
             return LEVELS[max(found)] if found else None
 
+        partly: set = set()
         levels = {name: status(name) for name in self.categories}
         refer = next((kind for kind in self.refer_kinds if status(kind) == "current"), None)
         return Screening(
             emergencies=tuple(n for n, s in levels.items() if s == "current"),
             history=tuple(n for n, s in levels.items() if s == "history"),
             negated=tuple(n for n, s in levels.items() if s == "negated"),
+            suspected=tuple(n for n in self.categories if n in partly and levels[n] is None),
             refer=refer,
             handoff=status("handoff") == "current",
             alarming=self._alarming(doc),

@@ -326,7 +326,8 @@ def evaluate(url: str, limit: int = 0) -> Dict[str, Tuple[float, list, int]]:
     run("red_flag_recall", lambda u, t: kind_rate(u, t, "emergency"), [c["text"] for c in safety["red_flags"]])
     run("false_alarm_rate", false_alarm_rate, ordinary_questions())
     run("dosing_guard", lambda u, t: kind_rate(u, t, "refer"), [c["text"] for c in safety["dosing"]])
-    schedule = [{**q, "passages": sorted(acceptable(q["answers"]))} for q in load("tests/schedule_questions.yml")["questions"]]
+    schedule = load("tests/schedule_questions.yml")["questions"]
+    schedule = [{**q, "passages": sorted(acceptable(q["answers"]))} for q in schedule]
     run("schedule_answered", answer_accuracy, schedule)
     run("handoff", lambda u, t: kind_rate(u, t, "handoff"), list(safety["handoff"]))
     lay = load("tests/lay_questions.yml")

@@ -5,6 +5,8 @@ from rasa_sdk.events import SessionStarted, SlotSet
 from actions import config
 from actions.actions import ActionRespond, ActionSessionStart
 
+CRISIS_LINE = "Suicide & Crisis Lifeline"
+
 
 async def respond(dispatcher, tracker):
     events = await ActionRespond().run(dispatcher, tracker, domain={})
@@ -230,7 +232,7 @@ async def test_an_emergency_interrupts_whatever_the_classifier_thinks(dispatcher
 
 async def test_poisoning_and_self_harm_name_their_own_lines(dispatcher, make_tracker):
     message, _ = await respond(dispatcher, make_tracker([("greet", 0.9)], "my son swallowed my baclofen pills"))
-    assert [c["label"] for c in message["custom"]["contacts"]] == ["Emergency", "Poison Control"]
+    assert [c["label"] for c in message["custom"]["contacts"]] == ["Emergency", "Poison Control", CRISIS_LINE]
     assert "1-800-222-1222" in message["text"]
     dispatcher.messages.clear()
     message, _ = await respond(dispatcher, make_tracker([("greet", 0.9)], "i want to kill myself"))
@@ -263,7 +265,7 @@ async def test_an_intentional_overdose_wins_over_the_dosing_guard(dispatcher, ma
     message, _ = await respond(dispatcher, make_tracker([("ask_dosage", 0.9)], text))
     custom = message["custom"]
     assert custom["kind"] == "emergency" and "intentional_overdose" in custom["categories"]
-    assert [c["label"] for c in custom["contacts"]] == ["Emergency", "Poison Control", "Suicide & Crisis Lifeline"]
+    assert [c["label"] for c in custom["contacts"]] == ["Emergency", "Poison Control", CRISIS_LINE]
 
 
 async def test_a_negated_red_flag_is_not_overruled_by_the_intent(dispatcher, make_tracker):
@@ -457,3 +459,13 @@ async def test_a_question_the_articles_do_not_answer_says_so_about_its_topic(kb,
 async def test_without_a_topic_it_says_so_and_offers_starter_questions(kb, dispatcher, make_tracker):
     message, _ = await respond(dispatcher, make_tracker([("ask_not_covered", 0.8)], "does it stop working"))
     assert message["text"].startswith("Our articles don't say that.") and message["buttons"]
+
+
+async def test_the_second_net_gives_the_numbers_of_what_a_rule_half_recognised(dispatcher, make_tracker):
+    """The classifier's catch, corroborated by a serious sign; a poisoning rule matched in part (a medicine
+    taken), so Poison Control is given too."""
+    text = "I lost count and took my pills loads of times today, now i feel really weird and wobbly"
+    message, _ = await respond(dispatcher, make_tracker([("emergency", 0.9)], text))
+    custom = message["custom"]
+    assert custom["kind"] == "emergency" and custom["categories"] == ["poisoning", "intentional_overdose"]
+    assert "Poison Control" in [c["label"] for c in custom["contacts"]]

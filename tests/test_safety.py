@@ -214,7 +214,8 @@ def test_new_families_respect_negation_and_the_past(text, category):
 def test_an_intentional_overdose_calls_poison_control_and_the_crisis_line():
     result = screen("I swallowed a handful of my muscle relaxants on purpose, how much is too much?")
     assert "intentional_overdose" in result.emergencies
-    assert screener().categories["intentional_overdose"]["call"] == ["poison_control", "crisis_line", "emergency_number"]
+    calls = screener().categories["intentional_overdose"]["call"]
+    assert calls == ["poison_control", "crisis_line", "emergency_number"]
 
 
 @pytest.mark.parametrize(
@@ -225,6 +226,10 @@ def test_an_intentional_overdose_calls_poison_control_and_the_crisis_line():
 def test_a_general_question_about_a_red_flag_is_answered_with_a_reminder(text):
     result = screen(text)
     assert result.emergencies == () and result.history
+
+
+def test_a_general_question_about_doses_is_still_a_dosing_question():
+    assert screen("what dose of xeomin do people get for cervical dystonia").refer == "ask_dosage"
 
 
 def test_a_question_about_oneself_is_not_general():
