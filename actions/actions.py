@@ -55,11 +55,14 @@ class ActionRespond(Action):
             turn.intent == EMERGENCY and turn.confidence >= config.EMERGENCY_MIN_CONFIDENCE and turn.screening.alarming
         )
         if turn.screening.emergencies:
-            return disclaimer + self.emergency(dispatcher, turn.screening.emergencies) + self.remember(turn)
-        if nlu_emergency and not turn.screening.matched_anything:  # the numbers of what a rule half-recognised
+            events = self.emergency(dispatcher, turn.screening.emergencies, turn.screening.suspected)
+            return disclaimer + events + self.remember(turn)
+        if nlu_emergency and not turn.screening.matched_anything:
             return disclaimer + self.emergency(dispatcher, turn.screening.suspected) + self.remember(turn)
         events = self.reply(dispatcher, turn)
-        if turn.screening.history:
+        if turn.emergency_set_aside:  # the uncertain middle: the signs and the number, without the alarm
+            dispatcher.utter_message(text=self.kb.message("emergency_check"))
+        elif turn.screening.history:
             what = " or ".join(self.safety_rules.categories[c]["label"] for c in turn.screening.history)
             dispatcher.utter_message(text=self.kb.message("history_reminder", what=what))
         return disclaimer + events
@@ -159,12 +162,15 @@ class ActionRespond(Action):
                 return best[0]
         return None
 
-    def emergency(self, dispatcher: CollectingDispatcher, categories: Tuple[str, ...]) -> List[Dict[Text, Any]]:
-        """The fixed emergency reply: the numbers to call, and nothing else in this turn."""
+    def emergency(
+        self, dispatcher: CollectingDispatcher, categories: Tuple[str, ...], suspected: Tuple[str, ...] = ()
+    ) -> List[Dict[Text, Any]]:
+        """The fixed emergency reply: the numbers to call, also those of what a rule half-recognised ("took my
+        baclofen ... now I'm slurring": Poison Control beside 911), and nothing else in this turn."""
         rules = self.safety_rules.categories
         what = " or ".join(rules[c]["label"] for c in categories) if categories else "what you describe"
         numbers = ["emergency_number"]
-        for category in categories:
+        for category in categories + suspected:
             numbers += [n for n in rules[category]["call"] if n not in numbers]
         texts = [self.kb.message("emergency", what=what)]
         texts += [self.kb.message(f"emergency_{n}") for n in numbers if n != "emergency_number"]

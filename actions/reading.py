@@ -35,6 +35,7 @@ class Turn:
     sides: List[str]  # sides of a topic the question asks about, in the priority order of aspects.yml
     context: List[str]  # the conversation's topics before this turn, most recent first
     last_answer: Optional[str]
+    emergency_set_aside: bool = False  # the classifier said "emergency", the words named no danger to back it
 
     @property
     def intent(self) -> Optional[str]:
@@ -76,6 +77,8 @@ class Reader:
         question_start = self.question_start(text)
         named, in_question = self.named_topics(message, question_start)
         screening = screener().screen(text)
+        top = message.get("intent") or {}
+        said_emergency = top.get("name") == EMERGENCY and top.get("confidence", 0) >= config.EMERGENCY_MIN_CONFIDENCE
         return Turn(
             text=text,
             screening=screening,
@@ -85,6 +88,7 @@ class Reader:
             sides=self.sides(text[question_start:]),
             context=[t for t in [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])] if t],
             last_answer=tracker.get_slot("last_answer"),
+            emergency_set_aside=said_emergency and not screening.alarming and not screening.matched_anything,
         )
 
     @staticmethod

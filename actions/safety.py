@@ -172,12 +172,13 @@ class Screener:
             general = general_sentences if group in self.categories else set()  # "what dose do people get?"
             for rule in self.rules[group]:
                 # Each part counts at its strongest mention; a rule of several parts only at its weakest part
-                # ("no fever, and the dbs wound ..." is no sign of infection). A phrase alone is a suspicion.
+                # ("no fever, and the dbs wound ..." is no sign of infection). A first part that is a phrase ("took ...
+                # pills") is a suspicion on its own.
                 levels = [max((self._level(span, key, past_sentences, general) for span in spans.get(key, [])),
                               default=None) for key in rule.parts]
                 if None not in levels:
                     found.add(min(levels))
-                elif any(level == 2 and key in self.phrases for level, key in zip(levels, rule.parts)):
+                elif levels[0] == 2 and rule.parts[0] in self.phrases:
                     partly.add(group)
             return LEVELS[max(found)] if found else None
 

@@ -246,11 +246,15 @@ async def test_the_emergency_intent_is_a_second_net(dispatcher, make_tracker):
     assert message["custom"]["kind"] == "emergency" and message["custom"]["categories"] == []
 
 
-async def test_the_emergency_intent_alone_never_raises_the_alarm(dispatcher, make_tracker):
-    """Without an acute-danger word the intent is set aside: an everyday symptom gets a "did you mean"."""
+async def test_the_emergency_intent_alone_never_raises_the_alarm(kb, dispatcher, make_tracker):
+    """Without an acute-danger word or a serious sign the intent is set aside: an everyday symptom gets a "did
+    you mean", then the signs to call for."""
     ranking = [("emergency", 0.8), ("cd_what_is", 0.12), ("cd_causes", 0.05)]
-    message, _ = await respond(dispatcher, make_tracker(ranking, "my neck keeps pulling to the left and it hurts"))
-    assert message["custom"]["kind"] == "clarify" and message["buttons"][0]["payload"] == "/cd_what_is"
+    tracker = make_tracker(ranking, "my neck keeps pulling to the left and it hurts")
+    await ActionRespond().run(dispatcher, tracker, domain={})
+    reply, check = dispatcher.messages
+    assert reply["custom"]["kind"] == "clarify" and reply["buttons"][0]["payload"] == "/cd_what_is"
+    assert check["text"] == kb.message("emergency_check") and not check.get("custom")
 
 
 async def test_an_everyday_symptom_gets_the_topics_questions_not_an_alarm(kb, dispatcher, make_tracker):
@@ -459,6 +463,14 @@ async def test_a_question_the_articles_do_not_answer_says_so_about_its_topic(kb,
 async def test_without_a_topic_it_says_so_and_offers_starter_questions(kb, dispatcher, make_tracker):
     message, _ = await respond(dispatcher, make_tracker([("ask_not_covered", 0.8)], "does it stop working"))
     assert message["text"].startswith("Our articles don't say that.") and message["buttons"]
+
+
+async def test_a_red_flag_also_gets_the_numbers_of_what_a_rule_half_recognised(dispatcher, make_tracker):
+    text = "I lost count and took my baclofen about five times today, now I'm slurring"
+    message, _ = await respond(dispatcher, make_tracker([("cd_baclofen", 0.9)], text))
+    custom = message["custom"]
+    assert custom["kind"] == "emergency" and custom["categories"] == ["stroke"]
+    assert "Poison Control" in [c["label"] for c in custom["contacts"]]
 
 
 async def test_the_second_net_gives_the_numbers_of_what_a_rule_half_recognised(dispatcher, make_tracker):
