@@ -170,8 +170,8 @@ class ActionRespond(Action):
         rules = self.safety_rules.categories
         what = " or ".join(rules[c]["label"] for c in categories) if categories else "what you describe"
         numbers = ["emergency_number"]
-        for category in categories + suspected:
-            numbers += [n for n in rules[category]["call"] if n not in numbers]
+        for call in [rules[c]["call"] for c in categories + suspected] or [self.safety_rules.unknown_call]:
+            numbers += [n for n in call if n not in numbers]
         texts = [self.kb.message("emergency", what=what)]
         texts += [self.kb.message(f"emergency_{n}") for n in numbers if n != "emergency_number"]
         contacts = [

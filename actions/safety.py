@@ -57,6 +57,7 @@ class Screener:
         self.serious_signs = self._words(spec["serious_signs"])
         self.personal = {w.lower() for w in spec["personal_words"]}
         self.categories: Dict[str, dict] = spec["categories"]
+        self.unknown_call: List[str] = spec["unknown_call"]  # numbers when no rule names the category
         self.rewrites = [(re.compile(rf"\b{re.escape(typo)}\b"), meant) for typo, meant in spec["rewrites"].items()]
         self.matcher = RuleMatcher(self.nlp, self.max_gap)
         self.phrases: set = set()  # matcher keys of several words: specific enough to raise a suspicion alone

@@ -145,7 +145,8 @@ TRIAGE_SETS = {
     "emergency (development)": "tests/emergency_dev.yml",
     "emergency (development 2)": "tests/emergency_dev2.yml",
     "emergency (development 3)": "tests/emergency_dev3.yml",
-    "emergency (sealed)": "tests/emergency_sealed3.yml",
+    "emergency (development 4)": "tests/emergency_dev4.yml",
+    "emergency (sealed)": "tests/emergency_sealed4.yml",
     "emergency (safety_cases)": "tests/safety_cases.yml",
 }
 

@@ -241,9 +241,11 @@ async def test_poisoning_and_self_harm_name_their_own_lines(dispatcher, make_tra
 
 
 async def test_the_emergency_intent_is_a_second_net(dispatcher, make_tracker):
+    """Its catches that no rule names are most often self-harm in words no rule knows: the crisis line too."""
     tracker = make_tracker([("emergency", 0.7), ("cd_what_is", 0.1)], "something is very wrong help")
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["kind"] == "emergency" and message["custom"]["categories"] == []
+    assert [c["label"] for c in message["custom"]["contacts"]] == ["Emergency", CRISIS_LINE]
 
 
 async def test_the_emergency_intent_alone_never_raises_the_alarm(kb, dispatcher, make_tracker):
@@ -476,7 +478,7 @@ async def test_a_red_flag_also_gets_the_numbers_of_what_a_rule_half_recognised(d
 async def test_the_second_net_gives_the_numbers_of_what_a_rule_half_recognised(dispatcher, make_tracker):
     """The classifier's catch, corroborated by a serious sign; a poisoning rule matched in part (a medicine
     taken), so Poison Control is given too."""
-    text = "I lost count and took my pills loads of times today, now i feel really weird and wobbly"
+    text = "I kept losing count and took my pills again and again today, now i feel really weird and wobbly"
     message, _ = await respond(dispatcher, make_tracker([("emergency", 0.9)], text))
     custom = message["custom"]
     assert custom["kind"] == "emergency" and custom["categories"] == ["poisoning", "intentional_overdose"]
