@@ -1,7 +1,8 @@
 """Red-flag screening and the dosing/diagnosis guard: the one module that knows the safety rules.
 
-Rules live in knowledge/safety.yml and run on spaCy's Matcher over lemmas (a blank English pipeline with the
-lookup lemmatizer from spacy-lookups-data, no download). The screener is built once, at import.
+Rules live in knowledge/safety.yml and run on lemmas of the folded text (actions/nlp.py: `fold`, `RuleMatcher`;
+a blank English pipeline with the lookup lemmatizer from spacy-lookups-data, no download). The screener is
+built once, at import.
 """
 import re
 from dataclasses import dataclass, field
@@ -166,6 +167,7 @@ class Screener:
             return {s.sent.start for key, found in spans.items() if key.startswith(group + "/") for s in found}
 
         past_sentences, general_sentences = sentences("past"), sentences("general")
+        partly: set = set()  # categories of which a first part that is a phrase matched, said about now
 
         def status(group: str) -> Optional[str]:
             """'current', 'history' or 'negated' for the strongest match of a group's rules, else None."""
@@ -173,8 +175,8 @@ class Screener:
             general = general_sentences if group in self.categories else set()  # "what dose do people get?"
             for rule in self.rules[group]:
                 # Each part counts at its strongest mention; a rule of several parts only at its weakest part
-                # ("no fever, and the dbs wound ..." is no sign of infection). A first part that is a phrase ("took ...
-                # pills") is a suspicion on its own.
+                # ("no fever, and the dbs wound ..." is no sign of infection). A first part that is a phrase
+                # ("took ... pills") is a suspicion on its own.
                 levels = [max((self._level(span, key, past_sentences, general) for span in spans.get(key, [])),
                               default=None) for key in rule.parts]
                 if None not in levels:
@@ -183,7 +185,6 @@ class Screener:
                     partly.add(group)
             return LEVELS[max(found)] if found else None
 
-        partly: set = set()
         levels = {name: status(name) for name in self.categories}
         refer = next((kind for kind in self.refer_kinds if status(kind) == "current"), None)
         return Screening(
