@@ -76,7 +76,7 @@ class ActionRespond(Action):
             return self.answer(dispatcher, turn.screening.refer, turn)
         if turn.screening.handoff or (confident and intent == HANDOFF):
             return self.handoff(dispatcher)
-        if confident and intent == SYMPTOM:  # told, not asked: no side of a topic is in question
+        if confident and intent == SYMPTOM and not turn.asks:  # told, not asked: no side of a topic in question
             topic = (turn.named or turn.context or [None])[0]
             options = self.kb.topic_answers(topic) if topic else self.kb.messages["symptom_questions"]
             return self.offer(dispatcher, self.kb.message("symptom"), "clarify", options, turn)

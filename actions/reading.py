@@ -19,6 +19,10 @@ from actions.safety import Screening, screener
 
 WHAT_ABOUT = "followup_what_about"
 EMERGENCY = "emergency"
+QUESTION_WORDS = set(
+    "how what why when where which who whose can could is are am was does do did should will would may might "
+    "any anything".split()
+)
 FOLLOWUP_PREFIX = "followup_"
 # Where a story ends and the question starts inside one sentence ("..., the tablets stopped helping — how does
 # that work?").
@@ -35,6 +39,7 @@ class Turn:
     sides: List[str]  # sides of a topic the question asks about, in the priority order of aspects.yml
     context: List[str]  # the conversation's topics before this turn, most recent first
     last_answer: Optional[str]
+    question_start: int = 0  # where the question's own sentence starts in `text`
     emergency_set_aside: bool = False  # the classifier said "emergency", the words named no danger to back it
 
     @property
@@ -52,6 +57,12 @@ class Turn:
             self.confidence >= config.ANSWER_MIN_CONFIDENCE
             and self.confidence - runner_up >= config.ANSWER_MIN_MARGIN
         )
+
+    @property
+    def asks(self) -> bool:
+        """The message asks something: a question mark, or its question sentence opens with a question word."""
+        words = self.text[self.question_start :].lower().split()
+        return "?" in self.text or bool(words and words[0] in QUESTION_WORDS)
 
     @property
     def followup_aspect(self) -> Optional[str]:
@@ -78,7 +89,8 @@ class Reader:
         named, in_question = self.named_topics(message, question_start)
         screening = screener().screen(text)
         top = message.get("intent") or {}
-        said_emergency = top.get("name") == EMERGENCY and top.get("confidence", 0) >= config.EMERGENCY_MIN_CONFIDENCE
+        confidence = top.get("confidence") or 0.0
+        said_emergency = top.get("name") == EMERGENCY and confidence >= config.EMERGENCY_MIN_CONFIDENCE
         return Turn(
             text=text,
             screening=screening,
@@ -88,6 +100,7 @@ class Reader:
             sides=self.sides(text[question_start:]),
             context=[t for t in [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])] if t],
             last_answer=tracker.get_slot("last_answer"),
+            question_start=question_start,
             emergency_set_aside=said_emergency and not screening.alarming and not screening.matched_anything,
         )
 

@@ -173,7 +173,8 @@ class SpellingCorrector(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             if message.get(TEXT):
-                message.set(TEXT, self.speller.correct(fold(message.get(TEXT))))
+                folded = fold(message.get(TEXT))  # "¨" folds to nothing: then the text is kept as it is
+                message.set(TEXT, self.speller.correct(folded if folded.strip() else message.get(TEXT)))
         return messages
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

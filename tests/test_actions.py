@@ -483,3 +483,15 @@ async def test_the_second_net_gives_the_numbers_of_what_a_rule_half_recognised(d
     custom = message["custom"]
     assert custom["kind"] == "emergency" and custom["categories"] == ["poisoning", "intentional_overdose"]
     assert "Poison Control" in [c["label"] for c in custom["contacts"]]
+
+
+async def test_a_message_the_classifier_gave_no_intent_still_gets_a_reply(dispatcher, make_tracker):
+    message, _ = await respond(dispatcher, make_tracker([(None, None)], "😀"))
+    assert message["custom"]["kind"] == "fallback"
+
+
+async def test_a_symptom_told_with_a_question_gets_the_question_answered(dispatcher, make_tracker):
+    text = "my neck is a bit stiff and sore today. how often do people get the shots?"
+    tracker = make_tracker([("describe_symptom", 0.7), ("cd_botox_frequency", 0.2)], text, slots={"topic": "botox"})
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_botox_frequency"

@@ -70,3 +70,14 @@ def test_the_classifier_reads_the_folded_text():
     message = Message(data={"text": "ｗｈａｔ ｉｓ b\u043etox"})
     component.process([message])
     assert message.get("text") == "what is botox"
+
+
+def test_a_message_that_folds_to_nothing_is_kept():
+    from rasa.shared.nlu.training_data.message import Message
+
+    from nlu.spelling import SpellingCorrector
+
+    component = SpellingCorrector.create(SpellingCorrector.get_default_config(), None, None, None)
+    message = Message(data={"text": "\u00a8"})  # NFKC: a space and a combining diaeresis
+    component.process([message])
+    assert message.get("text") == "\u00a8"
