@@ -51,7 +51,7 @@ $(TOKENIZER): scripts/fetch_tokenizer.py | $(BIN)/.installed
 $(SPELLING): $(BIN)/.installed knowledge/topics.yml $(wildcard knowledge/articles/*.txt) scripts/build_spelling.py
 	$(BIN)/python -m scripts.build_spelling $@
 
-$(MODEL): $(BIN)/.installed $(SPACY_DIR)/meta.json $(TOKENIZER) $(SPELLING) nlu/encoder.py nlu/sentence_embedding.py nlu/spelling.py config.yml domain.yml $(NLU_DATA)
+$(MODEL): $(BIN)/.installed $(SPACY_DIR)/meta.json $(TOKENIZER) $(SPELLING) nlu/encoder.py nlu/sentence_embedding.py nlu/spelling.py nlu/speller.py config.yml domain.yml $(NLU_DATA)
 	$(BIN)/rasa train --fixed-model-name clinic-faq --out models
 
 # The sentence vectors of the answers' training phrasings, for follow-ups read in context (actions/followups.py).

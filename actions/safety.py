@@ -4,7 +4,9 @@ Rules live in knowledge/safety.yml and run on lemmas of the folded text (actions
 a blank English pipeline with the lookup lemmatizer from spacy-lookups-data, no download). The screener is
 built once, at import.
 """
+import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -14,8 +16,11 @@ import yaml
 from spacy.tokens import Doc, Span
 
 from actions.nlp import RuleMatcher, fold, lemma_pipeline
+from nlu.speller import WORDS_FILE, Speller
 
 SAFETY_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "safety.yml"
+NLU_DATA = Path(__file__).resolve().parent.parent / "data" / "nlu"
+MIN_TYPO_LENGTH = 4  # shorter words are too close to too many others ("fit", "fat") to be corrected
 NEGATION_WINDOW = 5
 WORD = re.compile(r"[\w']+")  # words as typed, so that "can't" is one
 LEVELS = ("negated", "history", "current")
@@ -47,7 +52,7 @@ class _Rule:
 
 
 class Screener:
-    def __init__(self, path: Path = SAFETY_FILE) -> None:
+    def __init__(self, path: Path = SAFETY_FILE, words: Path = WORDS_FILE) -> None:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
         self.nlp = lemma_pipeline()
         self.max_gap = spec["max_gap"]
@@ -72,6 +77,59 @@ class Screener:
         self.rules["handoff"] = self._add_rules("handoff", spec["handoff"])
         self._add_rules("past", spec["past_markers"])
         self._add_rules("general", spec["general_question"])
+        self.speller = self._red_flag_speller(spec, words)
+        self.serious_signs |= self._danger_words(spec["emergency_intent"], spec["ordinary_min_count"])
+
+    def _red_flag_speller(self, spec: dict, words: Path) -> Speller:
+        """Corrects a misspelled word into a word of the red-flag rules ("brethe" -> breathe, "unconsious" ->
+        unconscious). Common English words and the articles' medical words are never corrected."""
+        vocabulary = set(spec["acute_cues"]) | set(spec["serious_signs"])
+        self.slots: Dict[str, set] = {}  # word -> the rule slots it stands in, to break ties between spellings
+        for category in self.categories.values():
+            for rule in category["rules"]:
+                for part in rule["all"] if isinstance(rule, dict) else [rule]:
+                    for slot in part.split(" + "):
+                        for word in slot.split("|"):
+                            if not word.startswith("="):
+                                vocabulary.add(word)
+                                self.slots.setdefault(word.lower(), set()).add(slot)
+        lists = json.loads(words.read_text(encoding="utf-8"))
+        known = {*lists["common"], *lists["targets"]}
+        words_of_rules = {w.lower() for w in vocabulary if w.isalpha() and len(w) >= MIN_TYPO_LENGTH}
+        self.vocabulary = words_of_rules | {self._lemma(w) for w in words_of_rules}
+        # Misspellings the rules list ("breth") are matched as they are, but nothing is corrected into them.
+        return Speller(words_of_rules & known, (), known)
+
+    def _danger_words(self, emergency_intent: str, min_count: int) -> set:
+        """The words of the red-flag rules (as lemmas) that the NLU training phrasings of every other intent
+        (questions, everyday symptoms, smalltalk) use fewer than `min_count` times: signs of danger for the
+        second net."""
+        counts: Counter = Counter()
+        for file in sorted(NLU_DATA.glob("*.yml")):
+            for block in yaml.safe_load(file.read_text(encoding="utf-8")).get("nlu", []):
+                if "intent" in block and block["intent"] != emergency_intent:
+                    for line in block["examples"].splitlines():
+                        if line.startswith("- "):
+                            counts.update({w for t in self.nlp(line[2:].lower()) for w in (t.lower_, t.lemma_)})
+        if not counts:
+            raise ValueError(f"no NLU training phrasings in {NLU_DATA}")
+        lemma = {w: self._lemma(w) for w in self.vocabulary}  # "left" is ordinary when "leave" is
+        return {w for w in self.vocabulary if max(counts[w], counts[lemma[w]]) < min_count}
+
+    def _correct_typos(self, doc: Doc) -> None:
+        """Gives each misspelled word the lemma of the red-flag word it was meant to be."""
+        for token in doc:
+            word = token.lower_
+            if len(word) >= MIN_TYPO_LENGTH and word.isalpha() and word not in self.vocabulary:
+                if not self.speller.known(word):
+                    meant = sorted(self.speller.closest(word))  # "brethe": breathe
+                    # A tie counts when the candidates are spellings of one meaning: they share a rule slot
+                    # ("unconsious": unconscious or the listed "unconcious").
+                    same = len({self._lemma(w) for w in meant}) == 1 or bool(
+                        set.intersection(*(self.slots.get(w, set()) for w in meant)) if meant else False
+                    )
+                    if meant and same:
+                        token.lemma_ = self._lemma(meant[0])
 
     def _words(self, words: List[str]) -> set:
         return {w.lower() for w in words} | {self._lemma(w) for w in words}
@@ -159,6 +217,7 @@ class Screener:
         for typo, meant in self.rewrites:
             text = typo.sub(meant, text)
         doc: Doc = self.nlp(text)
+        self._correct_typos(doc)
         spans: Dict[str, List[Span]] = {}
         for key, start, end in self.matcher(doc):
             spans.setdefault(key, []).append(doc[start:end])

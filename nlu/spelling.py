@@ -12,12 +12,11 @@ The text is folded first (actions/nlp.py: fullwidth letters, look-alikes of othe
 invisible fillers), as the red-flag screen folds it. Only the message's text for the NLU is changed; the
 conversation keeps the patient's own words.
 """
-import json
-import re
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Text
+from typing import Any, Dict, List, Text
 
 from actions.nlp import fold
+from nlu.speller import WORDS_FILE, Speller
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -25,131 +24,6 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-
-WORDS_FILE = Path(__file__).resolve().parent.parent / "models" / "spelling" / "words.json"
-WORD = re.compile(r"[a-z]+")
-MAX_JOINED = 3  # "back low fen": dictation splits a term into at most this many words
-# Dictation splits a term into syllables; a run that starts (but for "in jections") or ends with one of these
-# small words is a phrase, not a split term ("ligament is", "to me in").
-SMALL_WORDS = set(
-    "a an the in is it its to me my of on at for and or so be do if as by up i you u r he she we they his her our "
-    "this that till til with from are was am".split()
-)
-
-
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Optimal string alignment distance (a swap of two neighbours counts as one), or limit + 1 beyond it."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous2, previous = None, list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
-            if previous2 and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
-        previous2, previous = previous, current
-    return previous[-1]
-
-
-def sound_key(word: str) -> str:
-    """A rough sound-alike key: consonants as heard ("xeomin" and "zee oh min" both give "smn")."""
-    word = re.sub(r"^x", "s", word)
-    for spelled, heard in (("ph", "f"), ("ck", "k"), ("c(?=[eiy])", "s"), ("c", "k"), ("q", "k"), ("x", "ks"), ("z", "s")):
-        word = re.sub(spelled, heard, word)
-    word = re.sub(r"[aeiouhwy]", "", word)
-    return re.sub(r"(.)\1+", r"\1", word)
-
-
-def allowed_distance(word: str) -> int:
-    return 1 if len(word) <= 5 else 2 if len(word) <= 9 else 3
-
-
-class Speller:
-    def __init__(self, targets: Iterable[str], terms: Iterable[str], common: Iterable[str]) -> None:
-        self.targets = set(targets)
-        self.terms = {t for t in terms if len(t) >= 5}
-        self.common = set(common)
-        self.term_keys: Dict[str, List[str]] = {}
-        for term in self.terms:
-            self.term_keys.setdefault(sound_key(term), []).append(term)
-        # Candidates by first letter: typos rarely hit it, and this keeps a look-up to a few hundred words.
-        self.by_initial: Dict[str, List[str]] = {}
-        for target in self.targets:
-            if len(target) >= 4:
-                self.by_initial.setdefault(target[0], []).append(target)
-
-    @classmethod
-    def from_file(cls, path: Path = WORDS_FILE) -> "Speller":
-        words = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(words["targets"], words["terms"], words["common"])
-
-    def known(self, word: str) -> bool:
-        return word in self.targets or word in self.common or len(word) < 4
-
-    def correct_word(self, word: str) -> Optional[str]:
-        """The one closest target within the allowed distance, or None (unknown, or a tie)."""
-        limit = allowed_distance(word)
-        best: Dict[int, set] = {}
-        for target in self.by_initial.get(word[0], []):
-            if abs(len(target) - len(word)) <= limit:
-                distance = edit_distance(word, target, limit)
-                if distance <= limit:
-                    best.setdefault(distance, set()).add(target)
-        if not best:
-            return None
-        closest = best[min(best)]
-        return next(iter(closest)) if len(closest) == 1 else None
-
-    def join(self, words: List[str]) -> Optional[str]:
-        """A term heard as several words ("back low fen" -> baclofen), by spelling or by sound."""
-        joined = "".join(words)
-        if joined in self.terms:
-            return joined
-        if len(joined) < 6 or words[-1] in SMALL_WORDS or (words[0] in SMALL_WORDS and words[0] != "in"):
-            return None
-        if any(len(w) >= 4 and w in self.targets for w in words):  # a whole word already ("spasm a")
-            return None
-        sounds = sound_key(joined)
-        matches = {
-            t for t in self.term_keys.get(sounds, [])
-            if sound_key(t[0]) == sound_key(joined[0]) and edit_distance(joined, t, len(t) // 2) <= len(t) // 2
-        }
-        matches |= {
-            t for t in self.by_initial.get(joined[0], []) if t in self.terms and edit_distance(joined, t, 2) <= 2
-        }
-        if len(words[-1]) >= 4 and words[-1] in self.common:  # "tight neck" is no "tightness"; "pro low therapy" is
-            matches = {t for t in matches if edit_distance(joined, t, 1) <= 1}
-        matches -= set(words)  # "the tablets" is not a dictated "tablets"
-        return next(iter(matches)) if len(matches) == 1 else None
-
-    def correct(self, text: str) -> str:
-        """The text with misspelled or dictated medical words replaced; everything else as it was."""
-        spans = [(m.start(), m.end(), m.group()) for m in WORD.finditer(text.lower())]
-        replacements = []  # (start, end, new word)
-        i = 0
-        while i < len(spans):
-            for size in range(MAX_JOINED, 1, -1):
-                window = spans[i : i + size]
-                gaps_are_spaces = all(text[a[1] : b[0]].isspace() for a, b in zip(window, window[1:]))
-                if len(window) == size and gaps_are_spaces:
-                    joined = self.join([w[2] for w in window])
-                    if joined:
-                        replacements.append((window[0][0], window[-1][1], joined))
-                        i += size
-                        break
-            else:
-                start, end, word = spans[i]
-                if not self.known(word):
-                    fixed = self.correct_word(word)
-                    if fixed:
-                        replacements.append((start, end, fixed))
-                i += 1
-        for start, end, word in reversed(replacements):
-            text = text[:start] + word + text[end:]
-        return text
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)

@@ -9,7 +9,7 @@ from pathlib import Path
 import spacy_lookups_data
 import yaml
 
-from nlu.spelling import edit_distance
+from nlu.speller import edit_distance
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMON_LOG_PROB = -17.0  # words at least this frequent are left alone ("level", "shots"); rarer ones may be typos

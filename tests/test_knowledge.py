@@ -125,7 +125,7 @@ def near_copy(text: str, index: dict):
     """The training line this text copies or nearly copies, else None: the same words, one word more or
     less, or one word changed by up to two letters ("whats cervical distonia" beside "whats cervical
     dystonia")."""
-    from nlu.spelling import edit_distance
+    from nlu.speller import edit_distance
 
     tokens = words(text)
     if len(tokens) < 3:

@@ -299,3 +299,36 @@ def test_screening_takes_a_few_milliseconds():
     p95 = statistics.quantiles(times, n=20)[-1]
     print(f"screening: mean {statistics.mean(times):.2f} ms, p95 {p95:.2f} ms over {len(texts)} messages")
     assert p95 < 10
+
+
+@pytest.mark.parametrize(
+    "category, text",
+    [
+        ("breathing", "i cant brethe since this morning"),  # one letter left out
+        ("breathing", "she is strugling to breahte"),  # letters swapped
+        ("seizure_collapse", "my dad is unconsious on the floor"),  # ties two listed spellings of one word
+        ("chest_pain", "crushing pain in my chesst"),
+    ],
+)
+def test_misspelled_red_flag_words_are_corrected(category, text):
+    assert category in screen(text).emergencies
+
+
+def test_common_words_and_medical_terms_are_never_corrected_into_a_red_flag():
+    speller = screener().speller
+    assert speller.known("breath") and speller.known("baclofen") and speller.known("dystonia")
+    assert not screen("my neck is stiff and sore after the flight").matched_anything
+
+
+@pytest.mark.parametrize(
+    "category, text",
+    [("poisoning", "took to many tabs by mistake and feel weird"), ("seizure_collapse", "hes fitting on the sofa")],
+)
+def test_texting_homophones_are_read_as_meant(category, text):
+    assert category in screen(text).emergencies
+
+
+def test_words_of_the_rules_that_ordinary_messages_do_not_use_are_signs_for_the_second_net():
+    assert "unconscious" in screener().serious_signs and "neck" not in screener().serious_signs
+    assert screen("my nan keeled over in the garden").alarming
+    assert not screen("my neck is tight and pulling to the left again").alarming

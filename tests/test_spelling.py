@@ -2,7 +2,7 @@
 it must leave alone. Uses the word lists `make` builds into models/spelling/words.json."""
 import pytest
 
-from nlu.spelling import Speller, edit_distance, sound_key
+from nlu.speller import Speller, edit_distance, sound_key
 
 
 @pytest.fixture(scope="module")
