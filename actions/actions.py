@@ -139,7 +139,10 @@ class ActionRespond(Action):
         )
         for aspect in asked:
             side = self.kb.aspects[aspect]
-            candidates = topics + [t for t in turn.context if t not in topics] if side.pairs else topics
+            candidates = topics + [t for t in turn.context if t not in topics] if side.pairs else list(topics)
+            if side.of_condition:  # "so what causes it then?" after massage: what causes the condition
+                candidates += [self.kb.topics[t].treats for t in candidates if t in self.kb.topics]
+            candidates = [t for t in dict.fromkeys(candidates) if t]
             answer_id = next((self.kb.followup(t, aspect) for t in candidates if self.kb.followup(t, aspect)), None)
             specific = not side.covered_only or aspect == turn.followup_aspect
             if answer_id:
@@ -147,8 +150,15 @@ class ActionRespond(Action):
             if specific:
                 return aspect, topics[0], None
         if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for
-            return asked[0], topics[0], None
+            return None if self.answered_in_context(turn) else (asked[0], topics[0], None)
         return None
+
+    def answered_in_context(self, turn: Turn) -> bool:
+        """A turn that leans on the conversation ("why does it keep coming back then?") has an answer when the
+        classifier is sure of one from the conversation's article, or when the turn read with a topic of the
+        conversation means one of its answers."""
+        same_article = self.kb.article_of(turn.intent) == self.kb.article_of(turn.last_answer) is not None
+        return (turn.confident and same_article) or self.in_context(turn) is not None
 
     def in_context(self, turn: Turn) -> Optional[str]:
         """The answer a turn that names no topic means in this conversation ("how long does that last?"): read

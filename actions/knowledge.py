@@ -49,6 +49,7 @@ class Topic:
     answers: List[str]
     terms: List[str]
     followups: Dict[str, str]
+    treats: Optional[str] = None  # the condition a treatment topic treats in its article
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Aspect:
     clinic: bool = False  # the clinic itself can answer it: the reply adds the clinic's contact
     says_without_topic: Optional[str] = None
     pairs: bool = False  # joins two topics: the conversation's are looked at too
+    of_condition: bool = False  # asked of a treatment, it may mean the condition ("so what causes it then?")
 
 
 def _normalise_term(text: str) -> str:
@@ -82,7 +84,7 @@ class KnowledgeBase:
             answer_id: Answer(id=answer_id, **fields) for answer_id, fields in load("answers.yml")["answers"].items()
         }
         self.topics: Dict[str, Topic] = {
-            name: Topic(name, t["label"], t["answers"], t["terms"], t.get("followups") or {})
+            name: Topic(name, t["label"], t["answers"], t["terms"], t.get("followups") or {}, t.get("treats"))
             for name, t in load("topics.yml")["topics"].items()
         }
         self.messages: dict = load("messages.yml")
@@ -113,6 +115,10 @@ class KnowledgeBase:
 
     def source_of(self, answer_id: str) -> str:
         return self.passages[self.answers[answer_id].citations[0]].source_id
+
+    def article_of(self, answer_id: Optional[str]) -> Optional[str]:
+        """The article an answer comes from; None for anything that is not an answer (an intent, None)."""
+        return self.source_of(answer_id) if answer_id in self.answers else None
 
     def suggestion(self, answer_id: str) -> dict:
         return {"title": self.answers[answer_id].question, "payload": f"/{answer_id}"}

@@ -24,6 +24,9 @@ QUESTION_WORDS = set(
     "any anything".split()
 )
 FOLLOWUP_PREFIX = "followup_"
+# A turn that names no topic is read as being about the conversation's article: the other article's answers
+# weigh this much of what the classifier gives them.
+OTHER_ARTICLE_WEIGHT = 0.5
 # Where a story ends and the question starts inside one sentence ("..., the tablets stopped helping — how does
 # that work?").
 CLAUSE_BREAK = re.compile(r"\s[-–—]+\s|;|\.\.+|:\s")
@@ -91,15 +94,16 @@ class Reader:
         top = message.get("intent") or {}
         confidence = top.get("confidence") or 0.0
         said_emergency = top.get("name") == EMERGENCY and confidence >= config.EMERGENCY_MIN_CONFIDENCE
+        last_answer = tracker.get_slot("last_answer")
         return Turn(
             text=text,
             screening=screening,
-            ranking=self.ranking(message, named, screening),
+            ranking=self.ranking(message, named, screening, self.kb.article_of(last_answer)),
             named=named,
             in_question=in_question,
             sides=self.sides(text[question_start:]),
             context=[t for t in [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])] if t],
-            last_answer=tracker.get_slot("last_answer"),
+            last_answer=last_answer,
             question_start=question_start,
             emergency_set_aside=said_emergency and not screening.alarming and not screening.matched_anything,
         )
@@ -133,9 +137,8 @@ class Reader:
         found = {side for side, _, _ in self.matcher(doc)}
         return sorted(found, key=self.priority.get)
 
-    @staticmethod
-    def ranking(message: dict, named: List[str], screening: Screening) -> List[dict]:
-        """The classifier's ranking, less what the words rule out.
+    def ranking(self, message: dict, named: List[str], screening: Screening, article: Optional[str]) -> List[dict]:
+        """The classifier's ranking, less what the words rule out, and leaning to the conversation's article.
 
         "What about X?" needs a known X ("and how often?" is not one): the rest is taken as the classifier's
         probabilities given that it is something else. "Emergency" needs the words to name acute danger or a
@@ -150,6 +153,13 @@ class Reader:
         if not named and others and len(others) < len(ranking):
             rest = sum(r["confidence"] for r in others) or 1.0
             ranking = [{**r, "confidence": r["confidence"] / rest} for r in others]
+        if not named and article:  # "why does it cause spasms?" after joint instability: that article's answer
+            weigh = lambda r: OTHER_ARTICLE_WEIGHT if self.kb.article_of(r.get("name")) not in (None, article) else 1.0
+            weighed = [{**r, "confidence": r["confidence"] * weigh(r)} for r in ranking]
+            total = sum(r["confidence"] for r in weighed) or 1.0
+            ranking = sorted(
+                ({**r, "confidence": r["confidence"] / total} for r in weighed), key=lambda r: -r["confidence"]
+            )
         return ranking
 
 
