@@ -163,8 +163,10 @@ class ActionRespond(Action):
     def in_context(self, turn: Turn) -> Optional[str]:
         """The answer a turn that names no topic means in this conversation ("how long does that last?"): read
         with each earlier topic spelled out, the most recent first, compared by meaning with that topic's
-        phrasings. Only when the classifier is unsure, or sure only that this is a follow-up."""
-        if turn.named or not turn.context or (turn.confident and not turn.followup_aspect):
+        phrasings. Only when the classifier is not sure enough to answer without a term, or sure only that
+        this is a follow-up."""
+        sure = turn.confident and turn.confidence >= config.ANSWER_MIN_CONFIDENCE_WITHOUT_TERM
+        if turn.named or not turn.context or (sure and not turn.followup_aspect):
             return None
         for topic in turn.context:
             best = self.followups.best(turn.text, [topic])
