@@ -1,5 +1,6 @@
 """The changes to Rasa (web/rasa_patches.py): validation checks exactly what Rasa checks; store errors are
-raised; the action timeout is short; SQLite keeps its connections and logs ahead."""
+raised; the action timeout is short; SQLite keeps its connections and logs ahead; the classifier and the
+event look-up give what Rasa gives, faster."""
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -70,3 +71,32 @@ async def test_a_conversation_locked_by_a_dead_replica_is_handed_on_when_its_tic
     store = InMemoryLockStore()
     store.issue_ticket("conversation", 0.3)  # a replica took the lock and died
     await asyncio.wait_for(take_the_lock(), timeout=3)
+
+
+def test_the_classifier_keeps_its_weights_in_fortran_order_with_the_same_probabilities(action):
+    import numpy as np
+    from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+    from scipy.sparse import random as sparse_random
+    from sklearn.linear_model import LogisticRegression
+
+    X = sparse_random(60, 400, density=0.05, format="csr", random_state=0)
+    clf = LogisticRegression(max_iter=200).fit(X, np.arange(60) % 4)
+    expected = clf.predict_proba(X)
+    component = LogisticRegressionClassifier.__new__(LogisticRegressionClassifier)
+    component.clf = clf
+    component._create_X = lambda messages: X  # the features Rasa would build for these messages
+    component.component_config = {"ranking_length": 4}
+    component.process([])  # no messages to write a ranking into: the weights are what is checked
+    assert clf.coef_.flags.f_contiguous
+    assert np.allclose(clf.predict_proba(X), expected)
+
+
+def test_events_are_resolved_to_the_classes_rasa_resolves(action):
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    for cls in all_subclasses(Event):
+        assert Event.resolve_by_type(cls.type_name) is rasa_patches._rasa_resolve_by_type(cls.type_name)
+    assert Event.resolve_by_type("no such event", default=Event) is Event
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("no such event")

@@ -14,10 +14,18 @@
    when its ticket is the first live one, so a waiter whose own ticket expires together with the dead
    replica's (same lifetime, issued moments later) waits until the client gives up or the conversation's next
    message comes. Here a ticket is locked only while an earlier ticket is live.
+6. Speed of the intent classifier: scikit-learn multiplies a message's sparse features by the transposed
+   weights; with the weights in C order, SciPy first copies all 83 x 21,290 of them, every message (4.5 ms).
+   Kept in Fortran order (the transpose is then in C order), the product takes 0.02 ms, with the same result.
+7. Speed of loading a conversation: Rasa finds each stored event's class by walking every subclass of
+   `Event` (2.3 ms a message in conversations of 6 messages, py-spy). Here the class is remembered by name.
 """
 import logging
 import os
 import sqlite3
+from typing import Dict, Optional, Type
+
+import numpy as np
 
 import rasa
 from jsonschema.exceptions import best_match
@@ -27,6 +35,8 @@ from rasa.core.actions import action
 from rasa.core.actions.action import RemoteAction
 from rasa.core.lock import TicketLock
 from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.core.events import Event
 from rasa.shared.constants import DOCS_BASE_URL
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -85,6 +95,28 @@ def _is_locked(self: TicketLock, ticket_number: int) -> bool:
     return any(ticket.number < ticket_number for ticket in self.tickets)
 
 
+_rasa_classify = LogisticRegressionClassifier.process
+
+
+def _classify(self: LogisticRegressionClassifier, messages: list) -> list:
+    if not self.clf.coef_.flags.f_contiguous:
+        self.clf.coef_ = np.asfortranarray(self.clf.coef_)
+    return _rasa_classify(self, messages)
+
+
+_rasa_resolve_by_type = Event.resolve_by_type
+_event_classes: Dict[str, Type[Event]] = {}
+
+
+def _resolve_by_type(type_name: str, default: Optional[Type[Event]] = None) -> Optional[Type[Event]]:
+    found = _event_classes.get(type_name)
+    if found is None:
+        found = _rasa_resolve_by_type(type_name, default)
+        if found is not None and found.type_name == type_name:
+            _event_classes[type_name] = found
+    return found
+
+
 def apply() -> bool:
     """Install the changes on the Rasa version they were written for; leave any other version alone."""
     if rasa.__version__ != PATCHED_VERSION:
@@ -95,6 +127,8 @@ def apply() -> bool:
     action.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT
     tracker_store.create_engine_kwargs = _engine_kwargs
     TicketLock.is_locked = _is_locked
+    LogisticRegressionClassifier.process = _classify
+    Event.resolve_by_type = staticmethod(_resolve_by_type)
     if not event.contains(Engine, "connect", _sqlite_write_ahead_log):
         event.listen(Engine, "connect", _sqlite_write_ahead_log)
     return True
