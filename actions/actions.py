@@ -102,6 +102,9 @@ class ActionRespond(Action):
         if turn.followup_aspect:  # a follow-up with nothing to refer to
             text = self.kb.message("followup_without_topic")
             return self.offer(dispatcher, text, "clarify", self.kb.messages["starter_questions"], turn)
+        best_of_topic = self.best_of_named_topic(turn)
+        if best_of_topic:  # "going back to the tablets, what are they?"
+            return self.answer(dispatcher, best_of_topic, turn)
         if not (confident and intent == OUT_OF_SCOPE):
             candidates = [
                 r["name"]
@@ -159,6 +162,18 @@ class ActionRespond(Action):
         conversation means one of its answers."""
         same_article = self.kb.article_of(turn.intent) == self.kb.article_of(turn.last_answer) is not None
         return (turn.confident and same_article) or self.in_context(turn) is not None
+
+    def best_of_named_topic(self, turn: Turn) -> Optional[str]:
+        """The classifier's best answer, when it is one of the topic the question names and likely enough,
+        although the classifier is not sure; not when the question asks a side of the topic that the topic's
+        answers don't cover ("how often should I book a massage?")."""
+        if not turn.named[: turn.in_question or 1] or turn.intent == OUT_OF_SCOPE or turn.sides:
+            return None
+        best = next((r for r in turn.ranking if r.get("name") in self.kb.answers), None)
+        topic_answers = {a for t in turn.named[: turn.in_question or 1] for a in self.kb.topic_answers(t)}
+        if best and best["name"] in topic_answers and best["confidence"] >= config.TOPIC_ANSWER_MIN_CONFIDENCE:
+            return best["name"]
+        return None
 
     def in_context(self, turn: Turn) -> Optional[str]:
         """The answer a turn that names no topic means in this conversation ("how long does that last?"): read
