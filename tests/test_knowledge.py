@@ -204,4 +204,4 @@ def test_aspect_rule_words_are_single_tokens(kb):
     for aspect in kb.aspects.values():
         for rule in aspect.rules:
             for word in re.split(r" \+ |\|", rule):
-                assert len(nlp(word)) == 1, (aspect.name, word)
+                assert len(nlp(word.lstrip("="))) == 1, (aspect.name, word)
