@@ -332,3 +332,8 @@ def test_words_of_the_rules_that_ordinary_messages_do_not_use_are_signs_for_the_
     assert "unconscious" in screener().serious_signs and "neck" not in screener().serious_signs
     assert screen("my nan keeled over in the garden").alarming
     assert not screen("my neck is tight and pulling to the left again").alarming
+
+
+def test_dose_before_a_medicine_is_a_dosing_question_even_when_it_may_be_a_typo():
+    assert screen("what dose baclofen should i take").refer == "ask_dosage"
+    assert screen("what dose botox do they use").refer == "ask_dosage"
