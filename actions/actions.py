@@ -146,10 +146,13 @@ class ActionRespond(Action):
             if side.of_condition:  # "so what causes it then?" after massage: what causes the condition
                 candidates += [self.kb.topics[t].treats for t in candidates if t in self.kb.topics]
             candidates = [t for t in dict.fromkeys(candidates) if t]
-            answer_id = next((self.kb.followup(t, aspect) for t in candidates if self.kb.followup(t, aspect)), None)
+            answer_id = next(filter(None, (self.kb.followup(t, aspect, turn.last_answer) for t in candidates)), None)
             specific = not side.covered_only or aspect == turn.followup_aspect
             if answer_id:
-                return None if not specific and classifier_agrees else (aspect, topics[0], answer_id)
+                # The classifier's answer stands unless the side's answer is from another article: the one of
+                # the conversation ("why does that cause spasms?" after joint instability).
+                same_article = not turn.last_answer or self.kb.article_of(turn.intent) == self.kb.article_of(answer_id)
+                return None if not specific and classifier_agrees and same_article else (aspect, topics[0], answer_id)
             if specific:
                 return aspect, topics[0], None
         if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for

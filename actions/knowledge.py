@@ -48,7 +48,7 @@ class Topic:
     label: str
     answers: List[str]
     terms: List[str]
-    followups: Dict[str, str]
+    followups: Dict[str, List[str]]  # aspect -> its answer, one per article where both cover it
     treats: Optional[str] = None  # the condition a treatment topic treats in its article
 
 
@@ -84,7 +84,11 @@ class KnowledgeBase:
             answer_id: Answer(id=answer_id, **fields) for answer_id, fields in load("answers.yml")["answers"].items()
         }
         self.topics: Dict[str, Topic] = {
-            name: Topic(name, t["label"], t["answers"], t["terms"], t.get("followups") or {}, t.get("treats"))
+            name: Topic(
+                name, t["label"], t["answers"], t["terms"],
+                {aspect: [a] if isinstance(a, str) else a for aspect, a in (t.get("followups") or {}).items()},
+                t.get("treats"),
+            )
             for name, t in load("topics.yml")["topics"].items()
         }
         self.messages: dict = load("messages.yml")
@@ -139,16 +143,18 @@ class KnowledgeBase:
     def topic_for_term(self, term: str) -> Optional[str]:
         return self._topic_by_term.get(_normalise_term(term))
 
-    def followup(self, topic: str, aspect: str) -> Optional[str]:
-        return self.topics[topic].followups.get(aspect) if topic in self.topics else None
+    def followup(self, topic: str, aspect: str, previous_answer: Optional[str] = None) -> Optional[str]:
+        """The answer that covers this side of the topic, from the previous answer's article where both do."""
+        answers = self.topics[topic].followups.get(aspect) if topic in self.topics else None
+        return self._in_article(answers, previous_answer) if answers else None
 
     def topic_answer(self, topic: str, previous_answer: Optional[str] = None) -> str:
         """The answer to "what about <topic>?": from the article of the previous answer where there is a choice."""
-        answers = self.topics[topic].answers
-        if previous_answer in self.answers:
-            same_article = [a for a in answers if self.source_of(a) == self.source_of(previous_answer)]
-            return (same_article or answers)[0]
-        return answers[0]
+        return self._in_article(self.topics[topic].answers, previous_answer)
+
+    def _in_article(self, answers: List[str], previous_answer: Optional[str]) -> str:
+        same_article = [a for a in answers if self.article_of(a) == self.article_of(previous_answer)]
+        return (same_article or answers)[0]
 
     # --- reply texts ---------------------------------------------------------------------------
     def message(self, *path: str, **values: str) -> str:

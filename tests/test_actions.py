@@ -495,3 +495,39 @@ async def test_a_symptom_told_with_a_question_gets_the_question_answered(dispatc
     tracker = make_tracker([("describe_symptom", 0.7), ("cd_botox_frequency", 0.2)], text, slots={"topic": "botox"})
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["answer_id"] == "cd_botox_frequency"
+
+
+async def test_a_cause_asked_after_a_treatment_is_the_cause_of_the_condition_it_treats(dispatcher, make_tracker):
+    slots = {"topic": "massage", "last_answer": "ms_massage"}
+    tracker = make_tracker([("followup_cause", 0.62), ("followup_evidence", 0.2)], "so what's causing it then?", slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "ms_joint_instability"  # joint instability, what massage treats here
+
+
+async def test_a_side_both_articles_cover_is_answered_from_the_conversation_s_article(kb, dispatcher, make_tracker):
+    assert kb.followup("muscle_spasms", "cause", "ms_joint_instability") == "ms_why_spasms"
+    assert kb.followup("muscle_spasms", "cause", "cd_botox_what") == kb.followup("muscle_spasms", "cause") == "cd_spasm_causes"
+
+
+async def test_a_turn_naming_no_topic_leans_to_the_conversation_s_article(dispatcher, make_tracker):
+    ranking = [("cd_early_signs", 0.5), ("ms_progression", 0.45), ("greet", 0.05)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "and then what", slots={"last_answer": "ms_rest"}))
+    assert message["custom"]["answer_id"] == "ms_progression"  # without the lean: a "did you mean"
+
+
+async def test_an_unsure_best_answer_of_the_topic_named_is_given(dispatcher, make_tracker):
+    entities = topic_entity("tablets")
+    ranking = [("followup_what_about", 0.3), ("cd_oral_medications", 0.3), ("cd_baclofen", 0.2)]
+    tracker = make_tracker(ranking, "going back to the tablets, what are they", entities, {"topic": "botox"})
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_oral_medications"
+
+
+@pytest.mark.parametrize("previous, expected", [("ms_joint_instability", "ms_why_spasms"), (None, "cd_spasm_causes")])
+async def test_a_side_is_answered_from_the_conversation_s_article_over_the_classifier(
+    dispatcher, make_tracker, previous, expected
+):
+    ranking = [("cd_spasm_causes", 0.72), ("cd_cause_medical_conditions", 0.09), ("ms_why_spasms", 0.06)]
+    tracker = make_tracker(ranking, "why does that cause spasms?", topic_entity("spasms"), {"last_answer": previous})
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == expected

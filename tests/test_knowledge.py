@@ -88,9 +88,10 @@ def test_topics_and_followups_point_to_real_answers(kb):
     followup_aspects = {i[len("followup_"):] for i in TRAINING if i.startswith("followup_")}
     assert followup_aspects - {"what_about"} <= set(kb.aspects), "every follow-up intent is a side in aspects.yml"
     for topic in kb.topics.values():
-        for aspect, answer_id in topic.followups.items():
+        for aspect, answer_ids in topic.followups.items():
             assert aspect in kb.aspects, (topic.name, aspect)
-            assert answer_id in kb.answers, (topic.name, answer_id)
+            assert answer_ids and set(answer_ids) <= set(kb.answers), (topic.name, answer_ids)
+            assert len({kb.article_of(a) for a in answer_ids}) == len(answer_ids), "one answer per article"
     for answer in kb.answers.values():
         assert answer.topic in kb.topics, answer.id
         for related in answer.related:
