@@ -17,7 +17,7 @@ ANSWER_MIN_MARGIN = _float("ANSWER_MIN_MARGIN", 0.10)
 # Below this, a candidate is too unlikely to be offered as "did you mean".
 CLARIFY_MIN_CONFIDENCE = _float("CLARIFY_MIN_CONFIDENCE", 0.10)
 # An unsure classifier's best answer is given when it belongs to the topic the question names, from this.
-TOPIC_ANSWER_MIN_CONFIDENCE = _float("TOPIC_ANSWER_MIN_CONFIDENCE", 0.25)
+TOPIC_ANSWER_MIN_CONFIDENCE = _float("TOPIC_ANSWER_MIN_CONFIDENCE", 0.20)
 # At most this many questions are offered as buttons.
 MAX_CHOICES = 3
 # The emergency intent is a second net behind the rules: it raises the alarm from this confidence on, when
