@@ -163,17 +163,19 @@ class ActionRespond(Action):
         """A turn that leans on the conversation ("why does it keep coming back then?") has an answer when the
         classifier is sure of one from the conversation's article, or when the turn read with a topic of the
         conversation means one of its answers."""
-        same_article = self.kb.article_of(turn.intent) == self.kb.article_of(turn.last_answer) is not None
+        article = self.kb.article_of(turn.last_answer)
+        same_article = article is not None and self.kb.article_of(turn.intent) == article
         return (turn.confident and same_article) or self.in_context(turn) is not None
 
     def best_of_named_topic(self, turn: Turn) -> Optional[str]:
         """The classifier's best answer, when it is one of the topic the question names and likely enough,
         although the classifier is not sure; not when the question asks a side of the topic that the topic's
         answers don't cover ("how often should I book a massage?")."""
-        if not turn.named[: turn.in_question or 1] or turn.intent == OUT_OF_SCOPE or turn.sides:
+        asked_about = turn.named[: turn.in_question or 1]
+        if not asked_about or turn.intent == OUT_OF_SCOPE or turn.sides:
             return None
         best = next((r for r in turn.ranking if r.get("name") in self.kb.answers), None)
-        topic_answers = {a for t in turn.named[: turn.in_question or 1] for a in self.kb.topic_answers(t)}
+        topic_answers = {a for t in asked_about for a in self.kb.topic_answers(t)}
         if best and best["name"] in topic_answers and best["confidence"] >= config.TOPIC_ANSWER_MIN_CONFIDENCE:
             return best["name"]
         return None

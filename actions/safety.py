@@ -96,7 +96,8 @@ class Screener:
         lists = json.loads(words.read_text(encoding="utf-8"))
         known = {*lists["common"], *lists["targets"]}
         words_of_rules = {w.lower() for w in vocabulary if w.isalpha() and len(w) >= MIN_TYPO_LENGTH}
-        self.vocabulary = words_of_rules | {self._lemma(w) for w in words_of_rules}
+        self.lemma_of = {w: self._lemma(w) for w in words_of_rules}  # looked up per message, computed once
+        self.vocabulary = words_of_rules | set(self.lemma_of.values())
         # Misspellings the rules list ("breth") are matched as they are, but nothing is corrected into them.
         return Speller(words_of_rules & known, (), known)
 
@@ -113,23 +114,23 @@ class Screener:
                             counts.update({w for t in self.nlp(line[2:].lower()) for w in (t.lower_, t.lemma_)})
         if not counts:
             raise ValueError(f"no NLU training phrasings in {NLU_DATA}")
-        lemma = {w: self._lemma(w) for w in self.vocabulary}  # "left" is ordinary when "leave" is
-        return {w for w in self.vocabulary if max(counts[w], counts[lemma[w]]) < min_count}
+        # "left" is ordinary when "leave" is
+        return {w for w in self.vocabulary if max(counts[w], counts[self.lemma_of.get(w, w)]) < min_count}
 
     def _correct_typos(self, doc: Doc) -> None:
         """Gives each misspelled word the lemma of the red-flag word it was meant to be."""
         for token in doc:
             word = token.lower_
             if len(word) >= MIN_TYPO_LENGTH and word.isalpha() and word not in self.vocabulary:
-                if not self.speller.known(word):
-                    meant = sorted(self.speller.closest(word))  # "brethe": breathe
-                    # A tie counts when the candidates are spellings of one meaning: they share a rule slot
-                    # ("unconsious": unconscious or the listed "unconcious").
-                    same = len({self._lemma(w) for w in meant}) == 1 or bool(
-                        set.intersection(*(self.slots.get(w, set()) for w in meant)) if meant else False
-                    )
-                    if meant and same:
-                        token.lemma_ = self._lemma(meant[0])
+                meant = sorted(self.speller.closest(word)) if not self.speller.known(word) else []  # "brethe"
+                # A tie counts when the candidates are spellings of one meaning: one lemma, or a shared rule
+                # slot ("unconsious": unconscious or the listed "unconcious").
+                one_meaning = meant and (
+                    len({self.lemma_of[w] for w in meant}) == 1
+                    or set.intersection(*(self.slots.get(w, set()) for w in meant))
+                )
+                if one_meaning:
+                    token.lemma_ = self.lemma_of[meant[0]]
 
     def _words(self, words: List[str]) -> set:
         return {w.lower() for w in words} | {self._lemma(w) for w in words}
