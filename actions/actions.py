@@ -143,11 +143,16 @@ class ActionRespond(Action):
         for aspect in asked:
             side = self.kb.aspects[aspect]
             candidates = topics + [t for t in turn.context if t not in topics] if side.pairs else list(topics)
-            if side.of_condition:  # "so what causes it then?" after massage: what causes the condition
+            if side.of_condition and not turn.in_question:  # "so what causes it then?" after massage: the condition's
                 candidates += [self.kb.topics[t].treats for t in candidates if t in self.kb.topics]
             candidates = [t for t in dict.fromkeys(candidates) if t]
+            if side.more_of_last and not turn.in_question and turn.last_answer:  # "which kind?"
+                return aspect, topics[0], turn.last_answer
             answer_id = next(filter(None, (self.kb.followup(t, aspect, turn.last_answer) for t in candidates)), None)
-            specific = not side.covered_only or aspect == turn.followup_aspect
+            only_classifier = aspect == turn.followup_aspect and aspect not in turn.sides
+            specific = not side.covered_only or only_classifier
+            if not answer_id and only_classifier and self.in_context(turn):
+                return None  # "what about strains?" is no question of side effects: its meaning decides
             if answer_id:
                 # The classifier's answer stands unless the side's answer is from another article: the one of
                 # the conversation ("why does that cause spasms?" after joint instability).
@@ -172,7 +177,8 @@ class ActionRespond(Action):
         although the classifier is not sure; not when the question asks a side of the topic that the topic's
         answers don't cover ("how often should I book a massage?")."""
         asked_about = turn.named[: turn.in_question or 1]
-        if not asked_about or turn.intent == OUT_OF_SCOPE or turn.sides:
+        unanswered_side = any(not self.kb.aspects[s].topic_answer_speaks for s in turn.sides)
+        if not asked_about or turn.intent == OUT_OF_SCOPE or unanswered_side:
             return None
         best = next((r for r in turn.ranking if r.get("name") in self.kb.answers), None)
         topic_answers = {a for t in asked_about for a in self.kb.topic_answers(t)}
@@ -181,14 +187,16 @@ class ActionRespond(Action):
         return None
 
     def in_context(self, turn: Turn) -> Optional[str]:
-        """The answer a turn that names no topic means in this conversation ("how long does that last?"): read
-        with each earlier topic spelled out, the most recent first, compared by meaning with that topic's
-        phrasings. Only when the classifier is not sure enough to answer without a term, or sure only that
+        """The answer a turn means in this conversation ("how long does that last?", "why is the steroid kind
+        bad?" after trigger point injections): read with each topic it names spelled out, else with each earlier
+        topic, the most recent first, and compared by meaning with that topic's phrasings. Only in a
+        conversation, and when the classifier is not sure enough to answer without a term, or sure only that
         this is a follow-up."""
         sure = turn.confident and turn.confidence >= config.ANSWER_MIN_CONFIDENCE_WITHOUT_TERM
-        if turn.named or not turn.context or (sure and not turn.followup_aspect):
+        topics = turn.named[: turn.in_question] or turn.named or turn.context
+        if not turn.context or (sure and not turn.followup_aspect):  # a first question: the classifier decides
             return None
-        for topic in turn.context:
+        for topic in topics:
             best = self.followups.best(turn.text, [topic])
             if best and best[1] >= config.FOLLOWUP_MIN_SIMILARITY:
                 return best[0]

@@ -62,6 +62,8 @@ class Aspect:
     says_without_topic: Optional[str] = None
     pairs: bool = False  # joins two topics: the conversation's are looked at too
     of_condition: bool = False  # asked of a treatment, it may mean the condition ("so what causes it then?")
+    topic_answer_speaks: bool = False  # the topic's own answer speaks to it ("is stretching any good?")
+    more_of_last: bool = False  # asks for more of what was just said ("which kind?"): the last answer again
 
 
 def _normalise_term(text: str) -> str:

@@ -147,7 +147,8 @@ TRIAGE_SETS = {
     "emergency (development 3)": "tests/emergency_dev3.yml",
     "emergency (development 4)": "tests/emergency_dev4.yml",
     "emergency (development 5)": "tests/emergency_dev5.yml",
-    "emergency (sealed)": "tests/emergency_sealed5.yml",
+    "emergency (development 6)": "tests/emergency_dev6.yml",
+    "emergency (sealed)": "tests/emergency_sealed6.yml",
     "emergency (safety_cases)": "tests/safety_cases.yml",
 }
 
@@ -159,7 +160,7 @@ def triage_messages(path: str) -> List[dict]:
 MAX_EVERYDAY_FALSE_ALARM_RATE = 0.01  # on each everyday set
 MIN_SCHEDULE_ANSWERED = 0.85  # schedule questions ("how often do people get the injections?") answered
 PATIENT_SETS = {"development": "tests/patients_dev.yml", "development 2": "tests/patients_dev2.yml",
-                "development 3": "tests/patients_dev3.yml",
+                "development 3": "tests/patients_dev3.yml", "development 4": "tests/patients_dev4.yml",
                 "sealed": "tests/patients_sealed.yml"}
 QUESTION_KINDS = ("lay", "story", "typo", "dictated")
 # Targets on the sealed set (issue 11); the development set is reported beside it, without thresholds.

@@ -1,6 +1,7 @@
 """Unit tests of action_respond: the text it utters and the `custom` payload the widget reads."""
 import pytest
 from rasa_sdk.events import SessionStarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
 from actions.actions import ActionRespond, ActionSessionStart
@@ -107,11 +108,53 @@ async def test_a_followup_without_any_topic_asks_back(dispatcher, make_tracker):
 
 
 async def test_a_followup_the_articles_do_not_cover_says_so(kb, dispatcher, make_tracker):
-    tracker = make_tracker([("followup_side_effects", 0.9)], slots={"topic": "prolotherapy"})
+    tracker = make_tracker([("followup_side_effects", 0.9)], "any side effects?", slots={"topic": "prolotherapy"})
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["kind"] == "not_covered" and message["custom"]["citations"] == []
     assert "don't say" in message["text"] and "Prolotherapy" in message["text"]
     assert {b["payload"] for b in message["buttons"]} <= {f"/{a}" for a in kb.topic_answers("prolotherapy")}
+
+
+async def test_a_side_only_the_classifier_read_yields_to_the_turns_meaning_in_context(dispatcher, make_tracker):
+    """"what about strains?" after a cause of spasms asks for another cause, not about side effects."""
+    ranking = [("followup_side_effects", 0.51), ("out_of_scope", 0.19), ("followup_treatment", 0.1)]
+    slots = {"topic": "muscle_spasms", "last_answer": "cd_cause_nerve_compression"}
+    message, _ = await respond(dispatcher, make_tracker(ranking, "what about strains", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_cause_muscle_injury"
+
+
+async def test_a_turn_naming_a_topic_is_read_by_meaning_within_it_in_a_conversation(dispatcher, make_tracker):
+    """The classifier is unsure of "why is the steroid kind bad"; read as about trigger point injections, it
+    means their answer. A first question that names the topic is left to the classifier."""
+    ranking = [("out_of_scope", 0.25), ("ask_not_covered", 0.16), ("followup_side_effects", 0.16)]
+    steroid = [{"entity": "topic", "value": "steroid", "start": 11, "end": 18}]
+    slots = {"topic": "trigger_point_injections", "last_answer": "ms_trigger_point_injections"}
+    tracker = make_tracker(ranking, "why is the steroid kind bad", entities=steroid, slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "ms_trigger_point_injections"
+    first_question = make_tracker(ranking, "why is the steroid kind bad", entities=steroid)
+    message, _ = await respond(CollectingDispatcher(), first_question)
+    assert message["custom"]["kind"] != "answer"
+
+
+async def test_which_kind_asks_for_more_of_the_last_answer(dispatcher, make_tracker):
+    slots = {"topic": "cervical_dystonia", "last_answer": "cd_causes"}
+    message, _ = await respond(dispatcher, make_tracker([("cd_other_name", 0.45)], "which kind", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_causes"
+
+
+async def test_who_to_see_is_a_side_of_a_topic(dispatcher, make_tracker):
+    slots = {"topic": "joint_instability", "last_answer": "ms_when_evaluated"}
+    message, _ = await respond(dispatcher, make_tracker([("out_of_scope", 0.5)], "by who?", slots=slots))
+    assert message["custom"]["answer_id"] == "ms_when_evaluated"
+
+
+async def test_is_it_any_good_gets_the_named_topics_answer_the_classifier_leans_to(dispatcher, make_tracker):
+    ranking = [("cd_tip_stretching", 0.38), ("ask_not_covered", 0.19), ("followup_what_about", 0.17)]
+    stretching = [{"entity": "topic", "value": "stretching", "start": 4, "end": 14}]
+    tracker = make_tracker(ranking, "and stretching, is that any good?", entities=stretching)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_tip_stretching"
 
 
 async def test_bot_challenge_says_plainly_it_is_automated(dispatcher, make_tracker):

@@ -337,3 +337,32 @@ def test_words_of_the_rules_that_ordinary_messages_do_not_use_are_signs_for_the_
 def test_dose_before_a_medicine_is_a_dosing_question_even_when_it_may_be_a_typo():
     assert screen("what dose baclofen should i take").refer == "ask_dosage"
     assert screen("what dose botox do they use").refer == "ask_dosage"
+
+
+@pytest.mark.parametrize(
+    "category, text",
+    [
+        ("chest_pain", "chess pain going up into my jaw"),  # dictated
+        ("cauda_equina", "his back is bad and he pooed himself"),
+        ("cauda_equina", "back pain and no feeling around her private parts"),
+        ("cauda_equina", "there's no sensation when I wipe"),
+        ("head_injury", "dad fell and hit his head and now one pupil is bigger than the other"),
+        ("head_injury", "she banged her head on the shelf and there's blood coming out of her ear"),
+        ("head_injury", "my son got hit on the head at football and doesn't know what day it is"),
+    ],
+)
+def test_signs_said_as_a_denial_or_in_lay_words(category, text):
+    """"Doesn't know what day it is" and "no feeling down there" are the sign, not a denial of it."""
+    assert category in screen(text).emergencies
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I play chess to relax my neck, is that ok?",
+        "after botox my eyelid droops a bit, my pupils look fine",
+        "I hit my head on the cupboard last year, does that cause dystonia?",
+    ],
+)
+def test_everyday_messages_near_the_new_signs_raise_no_alarm(text):
+    assert screen(text).emergencies == ()
