@@ -6,7 +6,7 @@ the sides of a topic it asks about ("is it safe?", "how often?", from knowledge/
 conversation's topics, most recent first. actions/actions.py turns it into a reply.
 """
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import List, Optional, Tuple
 
@@ -91,6 +91,9 @@ class Reader:
         question_start = self.question_start(text)
         named, in_question = self.named_topics(message, question_start)
         screening = screener().screen(text)
+        if screening.handoff and question_start and "?" in text[question_start:]:
+            # "He's booked in with a neurologist. How do they diagnose it?" asks for no person: the question decides
+            screening = replace(screening, handoff=screener().screen(text[question_start:]).handoff)
         top = message.get("intent") or {}
         confidence = top.get("confidence") or 0.0
         said_emergency = top.get("name") == EMERGENCY and confidence >= config.EMERGENCY_MIN_CONFIDENCE

@@ -64,7 +64,7 @@ class Screener:
         self.personal = {w.lower() for w in spec["personal_words"]}
         self.categories: Dict[str, dict] = spec["categories"]
         self.unknown_call: List[str] = spec["unknown_call"]  # numbers when no rule names the category
-        self.rewrites = [(re.compile(rf"\b{re.escape(typo)}\b"), meant) for typo, meant in spec["rewrites"].items()]
+        self.rewrites = [(self._rewrite_pattern(typo), meant) for typo, meant in spec["rewrites"].items()]
         self.matcher = RuleMatcher(self.nlp, self.max_gap)
         self.phrases: set = set()  # matcher keys of several words: specific enough to raise a suspicion alone
         self.spells_negation: set = set()  # matcher keys whose own words include a negator ("can't breathe")
@@ -79,6 +79,12 @@ class Screener:
         self._add_rules("general", spec["general_question"])
         self.speller = self._red_flag_speller(spec, words)
         self.serious_signs |= self._danger_words(spec["emergency_intent"], spec["ordinary_min_count"])
+
+    @staticmethod
+    def _rewrite_pattern(typo: str) -> re.Pattern:
+        """Whole words; a leading "^" only at the start of the message ("dose dystonia go away?")."""
+        start = r"^" if typo.startswith("^") else r"\b"
+        return re.compile(rf"{start}{re.escape(typo.lstrip('^'))}\b")
 
     def _red_flag_speller(self, spec: dict, words: Path) -> Speller:
         """Corrects a misspelled word into a word of the red-flag rules ("brethe" -> breathe, "unconsious" ->

@@ -574,3 +574,13 @@ async def test_a_side_is_answered_from_the_conversation_s_article_over_the_class
     tracker = make_tracker(ranking, "why does that cause spasms?", topic_entity("spasms"), {"last_answer": previous})
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["answer_id"] == expected
+
+
+async def test_an_appointment_in_the_story_is_no_request_for_one(dispatcher, make_tracker):
+    text = "My dad has an appointment with a neurologist next week. How do they usually diagnose dystonia?"
+    dystonia = [{"entity": "topic", "value": "dystonia", "start": 87, "end": 95}]
+    message, _ = await respond(dispatcher, make_tracker([("cd_diagnosis", 0.9)], text, entities=dystonia))
+    assert message["custom"]["answer_id"] == "cd_diagnosis"
+    request = "My neck is bad again. Can I get an appointment this week?"
+    message, _ = await respond(CollectingDispatcher(), make_tracker([("request_human", 0.6)], request))
+    assert message["custom"]["kind"] == "handoff"

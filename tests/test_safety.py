@@ -366,3 +366,17 @@ def test_signs_said_as_a_denial_or_in_lay_words(category, text):
 )
 def test_everyday_messages_near_the_new_signs_raise_no_alarm(text):
     assert screen(text).emergencies == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["how dose botax help with cervical dystonia", "dose distonia ever go away", "how long dose a ligiment take to heal",
+     "wat dose a phisio do for dystonia"],
+)
+def test_dose_typed_for_does_after_a_question_word_or_first_is_no_dosing_question(text):
+    assert screen(text).refer is None
+
+
+@pytest.mark.parametrize("text", ["dose of 10mg ok?", "what dose a child take of baclofen", "what dose botox do they use"])
+def test_a_dose_asked_for_is_still_referred(text):
+    assert screen(text).refer == "ask_dosage"
