@@ -25,7 +25,11 @@ class FollowupReader:
 
     def best(self, text: str, topics: List[str]) -> Optional[Tuple[str, float, float]]:
         """(answer, similarity, lead over the next answer) of the best answer of these topics, with the text
-        read as being about each topic in turn; None without topics."""
+        read as being about each topic in turn; None without topics. The ladder may ask twice in one turn."""
+        return self._best(text, tuple(topics))
+
+    @lru_cache(maxsize=64)
+    def _best(self, text: str, topics: Tuple[str, ...]) -> Optional[Tuple[str, float, float]]:
         topics = [t for t in topics if t in self.kb.topics]
         if not topics:
             return None
