@@ -206,3 +206,12 @@ def test_aspect_rule_words_are_single_tokens(kb):
         for rule in aspect.rules:
             for word in re.split(r" \+ |\|", rule):
                 assert len(nlp(word.lstrip("="))) == 1, (aspect.name, word)
+
+
+@pytest.mark.parametrize(
+    "term, topic",
+    [("pills", "oral_medications"), ("jabs in my neck", "botox"), ("wry neck", "cervical_dystonia"),
+     ("ice pack", "usual_treatments"), ("ultrasound", "usual_treatments"), ("physio", "physical_therapy")],
+)
+def test_lay_words_reach_their_topic(kb, term, topic):
+    assert kb.topic_for_term(term) == topic
