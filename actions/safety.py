@@ -104,8 +104,10 @@ class Screener:
         words_of_rules = {w.lower() for w in vocabulary if w.isalpha() and len(w) >= MIN_TYPO_LENGTH}
         self.lemma_of = {w: self._lemma(w) for w in words_of_rules}  # looked up per message, computed once
         self.vocabulary = words_of_rules | set(self.lemma_of.values())
-        # Misspellings the rules list ("breth") are matched as they are, but nothing is corrected into them.
-        return Speller(words_of_rules & known, (), known)
+        # Misspellings the rules list ("breth") are matched as they are, but nothing is corrected into them. The
+        # articles' medical words compete as targets, so "instabilty" is not read as "instantly".
+        self.red_flag_words = words_of_rules & known
+        return Speller(self.red_flag_words | set(lists["targets"]), (), known)
 
     def _danger_words(self, emergency_intent: str, min_count: int) -> set:
         """The words of the red-flag rules (as lemmas) that the NLU training phrasings of every other intent
@@ -129,6 +131,8 @@ class Screener:
             word = token.lower_
             if len(word) >= MIN_TYPO_LENGTH and word.isalpha() and word not in self.vocabulary:
                 meant = sorted(self.speller.closest(word)) if not self.speller.known(word) else []  # "brethe"
+                if not set(meant) <= self.red_flag_words:  # closer to a medical word of the articles
+                    continue
                 # A tie counts when the candidates are spellings of one meaning: one lemma, or a shared rule
                 # slot ("unconsious": unconscious or the listed "unconcious").
                 one_meaning = meant and (

@@ -380,3 +380,28 @@ def test_dose_typed_for_does_after_a_question_word_or_first_is_no_dosing_questio
 @pytest.mark.parametrize("text", ["dose of 10mg ok?", "what dose a child take of baclofen", "what dose botox do they use"])
 def test_a_dose_asked_for_is_still_referred(text):
     assert screen(text).refer == "ask_dosage"
+
+
+@pytest.mark.parametrize(
+    "category, text",
+    [("poisoning", "my husband took a swig of weed killer from a bottle in the shed"),
+     ("poisoning", "my toddler drank some bleach"),
+     ("intentional_overdose", "i have taken 40 paracetamol to end my life")],
+)
+def test_household_poisons_and_common_painkillers(category, text):
+    assert category in screen(text).emergencies
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["had a killer headache so took two ibuprofen, is that ok with botox",
+     "can instabilty in the spine cause head aches",  # closer to "instability" than to "instantly"
+     "how long does liga meant repair take is it weeks or months"],
+)
+def test_ordinary_questions_near_the_new_rules_raise_no_alarm(text):
+    assert screen(text).emergencies == ()
+
+
+def test_can_x_make_it_hard_to_swallow_is_a_general_question():
+    assert screen("can botox in the neck make it hard to swallow").history == ("breathing",)
+    assert "breathing" in screen("my botox made it hard to swallow today").emergencies
