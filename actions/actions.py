@@ -25,6 +25,7 @@ EMERGENCY = "emergency"
 SYMPTOM = "describe_symptom"  # an everyday symptom told without a question
 HANDOFF = "request_human"
 MAX_EARLIER_TOPICS = 3
+knowledge_base()  # read and checked when the action server starts: contradicting knowledge files stop it here
 
 
 def payload(kind: str, answer_id: Optional[str] = None, citations=(), suggestions=()) -> Dict[str, Any]:
@@ -37,6 +38,7 @@ class ActionRespond(Action):
 
     def __init__(self) -> None:
         self.kb = knowledge_base()
+        self.held = set(self.kb.held())
         self.reader = reader()  # built once, when the action server starts
         self.followups = followup_reader()
         self.safety_rules = screener()
@@ -274,9 +276,15 @@ class ActionRespond(Action):
         return self.remember(turn, topic)
 
     def answer(self, dispatcher: CollectingDispatcher, answer_id: str, turn: Turn) -> List[Dict[Text, Any]]:
-        """Utter an answer with its passages; its topic becomes the conversation's current topic."""
+        """Utter an answer with its passages; its topic becomes the conversation's current topic. An answer held
+        since its source changed (`make knowledge`) is not given: the topic's other questions are offered."""
         answer = self.kb.answers[answer_id]
-        suggestions = [self.kb.suggestion(a) for a in self.kb.related(answer_id)]
+        if answer.held:
+            others = [a for a in self.kb.topic_answers(answer.topic) if a != answer_id]
+            if others:
+                return self.offer(dispatcher, self.kb.message("clarify"), "clarify", others, turn)
+            return self.offer(dispatcher, self.kb.message("fallback"), "fallback", self.kb.messages["starter_questions"], turn)
+        suggestions = [self.kb.suggestion(a) for a in self.kb.related(answer_id) if a not in self.held]
         dispatcher.utter_message(
             text=answer.text,
             json_message=payload(answer.kind, answer_id, self.kb.citations(answer_id), suggestions),
@@ -310,6 +318,7 @@ class ActionRespond(Action):
         self, dispatcher: CollectingDispatcher, text: str, kind: str, answer_ids: List[str], turn: Turn
     ) -> List[Dict]:
         """A reply without an answer: the question buttons a patient can pick from instead."""
+        answer_ids = [a for a in answer_ids if a not in self.held]
         buttons = [self.kb.suggestion(a) for a in answer_ids[: config.MAX_CHOICES]]
         dispatcher.utter_message(text=text, buttons=buttons, json_message=payload(kind, suggestions=buttons))
         return self.remember(turn)

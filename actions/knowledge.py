@@ -1,6 +1,9 @@
 """The knowledge base: articles, passages, curated answers, topics and reply texts, read once from
 knowledge/*.yml. The only module that knows how the knowledge files are laid out."""
+import logging
+import os
 import re
+import string
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -10,8 +13,17 @@ import yaml
 
 from actions.clinic import clinic
 
-KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+# KNOWLEDGE_DIR: another folder of knowledge files (a content owner's edited copy); the shipped one by default.
+KNOWLEDGE_DIR = Path(os.environ.get("KNOWLEDGE_DIR") or Path(__file__).resolve().parent.parent / "knowledge")
 MAX_SUGGESTIONS = 3
+# Placeholders a reply text may use besides the clinic's details (clinic.yml): those KnowledgeBase.message
+# fills, those of the replies about a topic (`what`), of the handoff (actions.py) and of the channel (web/).
+PLACEHOLDERS = {"scope", "clinic", "what", "by_phone", "hours", "booking", "max_chars", "seconds"}
+logger = logging.getLogger(__name__)
+
+
+class KnowledgeError(ValueError):
+    """The knowledge files contradict each other: the assistant must not start on them."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,7 @@ class Answer:
     citations: List[str]
     related: List[str] = field(default_factory=list)
     kind: str = "answer"  # "refer" for dosing and diagnosis questions
+    held: Optional[str] = None  # why a cited passage changed (set by `make knowledge`): not served until checked
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,15 @@ class Aspect:
     of_condition: bool = False  # asked of a treatment, it may mean the condition ("so what causes it then?")
     topic_answer_speaks: bool = False  # the topic's own answer speaks to it ("is stretching any good?")
     more_of_last: bool = False  # asks for more of what was just said ("which kind?"): the last answer again
+
+
+def _texts(messages, path: str = "") -> List[tuple]:
+    """(path, text) of every reply text in messages.yml, however nested."""
+    if isinstance(messages, str):
+        return [(path, messages)]
+    if isinstance(messages, dict):
+        return [t for key, value in messages.items() for t in _texts(value, f"{path}/{key}" if path else str(key))]
+    return [t for n, value in enumerate(messages) for t in _texts(value, f"{path}[{n}]")] if isinstance(messages, list) else []
 
 
 def _normalise_term(text: str) -> str:
@@ -99,6 +121,49 @@ class KnowledgeBase:
             name: Aspect(name, **fields) for name, fields in self.aspect_rules["aspects"].items()
         }
         self._topic_by_term = {_normalise_term(term): t.name for t in self.topics.values() for term in t.terms}
+        self._source_by_prefix = {s["prefix"]: s["source_id"] for s in load("sources.yml")["sources"]}
+        problems = self.problems()
+        if problems:
+            raise KnowledgeError(f"{len(problems)} problem(s) in {directory}:\n- " + "\n- ".join(problems))
+
+    def problems(self) -> List[str]:
+        """Every contradiction between the knowledge files, in words a content owner can act on."""
+        found = []
+        for answer in self.answers.values():
+            unknown = [p for p in answer.citations if p not in self.passages]
+            if not answer.citations:
+                found.append(f"answers.yml: {answer.id} cites no passage")
+            if unknown and not answer.held:
+                found.append(f"answers.yml: {answer.id} cites unknown passage(s) {', '.join(unknown)} "
+                             "(run `make knowledge` after an article edit)")
+            if answer.topic not in self.topics:
+                found.append(f"answers.yml: {answer.id} has unknown topic {answer.topic}")
+            found += [f"answers.yml: {answer.id} relates to unknown answer {r}" for r in answer.related
+                      if r not in self.answers]
+        for topic in self.topics.values():
+            if not topic.answers:
+                found.append(f"topics.yml: topic {topic.name} has no answers")
+            found += [f"topics.yml: topic {topic.name} leads to unknown answer {a}" for a in topic.answers
+                      if a not in self.answers]
+            for aspect, answer_ids in topic.followups.items():
+                if aspect not in self.aspects:
+                    found.append(f"topics.yml: topic {topic.name} has a follow-up for unknown side {aspect}")
+                found += [f"topics.yml: follow-up {topic.name}/{aspect} leads to unknown answer {a}"
+                          for a in answer_ids if a not in self.answers]
+            if topic.treats and topic.treats not in self.topics:
+                found.append(f"topics.yml: topic {topic.name} treats unknown topic {topic.treats}")
+        allowed = PLACEHOLDERS | set(clinic())
+        for path, text in _texts(self.messages):
+            for _, name, _, _ in string.Formatter().parse(text):
+                if name is not None and name not in allowed:
+                    found.append(f"messages.yml: {path} uses unknown placeholder {{{name}}}")
+        found += [f"messages.yml: starter question {a} is no answer" for a in self.messages.get("starter_questions", [])
+                  if a not in self.answers]
+        return found
+
+    def held(self) -> List[str]:
+        """Answers not served until a person checks them against their changed source."""
+        return [a.id for a in self.answers.values() if a.held]
 
     # --- answers and their sources -------------------------------------------------------------
     def citations(self, answer_id: str) -> List[dict]:
@@ -120,7 +185,8 @@ class KnowledgeBase:
         return result
 
     def source_of(self, answer_id: str) -> str:
-        return self.passages[self.answers[answer_id].citations[0]].source_id
+        first = self.answers[answer_id].citations[0]  # a held answer may cite a passage that is gone
+        return self.passages[first].source_id if first in self.passages else self._source_by_prefix[first.split("-")[0]]
 
     def article_of(self, answer_id: Optional[str]) -> Optional[str]:
         """The article an answer comes from; None for anything that is not an answer (an intent, None)."""
@@ -170,5 +236,9 @@ class KnowledgeBase:
 
 @lru_cache(maxsize=1)
 def knowledge_base() -> KnowledgeBase:
-    """The shared, read-only knowledge base, loaded on first use."""
-    return KnowledgeBase()
+    """The shared, read-only knowledge base, loaded on first use; KnowledgeError if the files disagree."""
+    kb = KnowledgeBase()
+    if kb.held():
+        logger.warning("Answers held until a person checks them against their changed source (knowledge/answers.yml, "
+                       "`make knowledge`): %s", ", ".join(kb.held()))
+    return kb

@@ -26,7 +26,7 @@ async def test_a_confident_answer_carries_its_text_and_passages(kb, dispatcher, 
             "title": "Effective Strategies for Relieving Cervical Dystonia-Related Muscle Spasms",
             "url": None,
             "section": "1. Xeomin Botox Treatments",
-            "passage_id": "cd-40",
+            "passage_id": "cd-06891f",
             "quote": "However, treatments often must occur every three to four months to be effective.",
         }
     ]
@@ -38,7 +38,7 @@ async def test_the_muscle_spasm_article_cites_its_url(dispatcher, make_tracker):
     message, _ = await respond(dispatcher, make_tracker([("ms_prolotherapy_where", 0.8)]))
     citation = message["custom"]["citations"][0]
     assert citation["url"].startswith("https://www.caringmedical.com/")
-    assert citation["passage_id"] == "ms-38"
+    assert citation["passage_id"] == "ms-ec3009"
 
 
 async def test_a_button_payload_answers_directly(kb, dispatcher, make_tracker):
@@ -350,7 +350,7 @@ async def test_dosing_and_diagnosis_are_referred_with_the_articles_advice(
     assert not any(ch.isdigit() for ch in message["text"])  # no numbers, no doses
     assert custom["citations"]
     if expected == "ask_dosage":
-        assert "cd-48" in [c["passage_id"] for c in custom["citations"]]  # "always follow the directions ..."
+        assert "cd-c5d9e2" in [c["passage_id"] for c in custom["citations"]]  # "always follow the directions ..."
 
 
 async def test_handoff_gives_the_clinics_contact_details(dispatcher, make_tracker):

@@ -32,10 +32,10 @@ def test_passage_ids_are_unique_and_stable(kb):
     ids = [p["id"] for p in load_yaml("knowledge/passages.yml")["passages"]]
     assert len(ids) == len(set(ids))
     # Answers cite passages by id: these anchors must not move when the segmenter changes.
-    assert kb.passages["ms-14"].text.startswith("Common treatments people try for muscle spasms")
-    assert kb.passages["ms-43"].text.startswith("1. Graur JN, Panjabi MM")
-    assert kb.passages["cd-40"].text == "However, treatments often must occur every three to four months to be effective."
-    assert kb.passages["cd-73"].text.startswith("For other concerns or questions")
+    assert kb.passages["ms-25aff9"].text.startswith("Common treatments people try for muscle spasms")
+    assert kb.passages["ms-1ba4ad"].text.startswith("1. Graur JN, Panjabi MM")
+    assert kb.passages["cd-06891f"].text == "However, treatments often must occur every three to four months to be effective."
+    assert kb.passages["cd-848fe2"].text.startswith("For other concerns or questions")
 
 
 def test_passages_are_whole_sentences(kb):
