@@ -13,7 +13,7 @@ NLU_DATA  := $(shell find data -name '*.yml')
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup test-deps knowledge train run shell test validate eval bench forget clean
+.PHONY: help setup test-deps knowledge train run shell check test validate eval bench forget clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -68,6 +68,14 @@ shell: $(MODEL) $(PHRASINGS) ## Chat with the assistant in the terminal
 
 validate: $(BIN)/.installed ## Check domain and training data consistency
 	$(BIN)/rasa data validate --fail-on-warnings
+
+# The fast tests: no servers, no browser, no trained Rasa model; seconds, for the edit loop.
+CHECK_TESTS := tests/test_knowledge.py tests/test_content_edits.py tests/test_actions.py tests/test_safety.py \
+  tests/test_rule_matcher.py tests/test_spelling.py tests/test_embedding.py tests/test_clinic.py \
+  tests/test_channel.py tests/test_rasa_patches.py tests/test_project.py
+
+check: $(PHRASINGS) $(SPELLING) ## Run the fast tests without servers (knowledge, answers, safety rules, spelling), in seconds
+	$(BIN)/python -m pytest -q $(CHECK_TESTS)
 
 test: $(MODEL) $(PHRASINGS) test-deps ## Set up, train if needed, then run every test (unit, knowledge, NLU, conversations, REST, browser, scale-out)
 	$(BIN)/python -m pytest
