@@ -4,10 +4,48 @@ import pytest
 from actions.clinic import DEFAULTS, load, tel
 
 
-def test_the_shipped_file_overrides_every_contact_detail():
+def test_the_shipped_file_sets_every_detail_itself():
+    """Every key, the emergency numbers included, is written in clinic.yml: deleting one must fail here, not
+    fall back silently to a default."""
+    from actions.clinic import DEFAULT_PATH
+    import yaml
+
+    shipped = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+    assert set(shipped) == set(DEFAULTS)
     config = load()
     assert config["emergency_number"] == "911" and config["crisis_line"] == "988"
+    assert config["poison_control"] == "1-800-222-1222"
     assert config["phone"] and config["booking_url"]
+
+
+def test_a_clinic_config_that_names_no_file_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLINIC_CONFIG", str(tmp_path / "clinc.yml"))
+    with pytest.raises(FileNotFoundError, match="clinc.yml"):
+        load()
+
+
+@pytest.mark.parametrize("origin, ok", [("*", False), ("", False), ("www.clinic.example", False),
+                                        ("https://www.clinic.example", True)])
+def test_the_production_origin_passes_the_same_check(origin, ok):
+    """deploy/compose.yml runs `python -m actions.clinic "$CLINIC_ORIGIN"` before Rasa gets it as --cors."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    result = subprocess.run([sys.executable, "-m", "actions.clinic", origin], cwd=ROOT, capture_output=True, text=True)
+    assert (result.returncode == 0) == ok, result.stderr
+
+
+def test_compose_checks_the_origin_before_rasa_starts():
+    import yaml
+
+    from tests.conftest import ROOT
+
+    compose = yaml.safe_load((ROOT / "deploy" / "compose.yml").read_text(encoding="utf-8"))
+    command = " ".join(compose["x-rasa"]["command"])
+    check, start = command.index("-m actions.clinic"), command.index("rasa run")
+    assert check < start and "&& exec" in command[check:start] and '--cors "$$CLINIC_ORIGIN"' in command
 
 
 def test_missing_keys_take_the_defaults(tmp_path):
