@@ -584,3 +584,13 @@ async def test_an_appointment_in_the_story_is_no_request_for_one(dispatcher, mak
     request = "My neck is bad again. Can I get an appointment this week?"
     message, _ = await respond(CollectingDispatcher(), make_tracker([("request_human", 0.6)], request))
     assert message["custom"]["kind"] == "handoff"
+
+
+@pytest.mark.parametrize("runner_up, kind", [(0.47, "clarify"), (0.30, "answer")])
+async def test_the_best_answer_must_lead_the_runner_up_by_the_margin(dispatcher, make_tracker, runner_up, kind):
+    """Sure enough without a term (0.55, config.ANSWER_MIN_CONFIDENCE_WITHOUT_TERM 0.50) but only 0.08 ahead of
+    the runner-up is ambiguous: "did you mean"; 0.25 ahead, the answer (config.ANSWER_MIN_MARGIN 0.10)."""
+    ranking = [("cd_botox_frequency", 0.55), ("cd_botox_what", runner_up)]
+    tracker = make_tracker(ranking, "what should i know about that treatment")
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["kind"] == kind
