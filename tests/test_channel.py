@@ -97,3 +97,10 @@ def test_logged_errors_leave_out_statements_parameters_and_sender_ids():
     sender = "04e9cb" * 5
     locked = cause(Exception(f"Could not acquire lock for conversation_id '{sender}'."), sender)
     assert sender not in locked and conversation_tag(sender) in locked
+
+
+def test_json_nested_thousands_deep_is_a_bad_request_not_a_crash():
+    from web.channel import parse
+
+    assert parse(b"[" * 3000 + b"]" * 3000)[2]
+    assert parse(b'{"a":' * 3000 + b"1" + b"}" * 3000)[2]

@@ -79,11 +79,19 @@ def test_a_message_over_the_limit_is_asked_to_be_shorter(server_url, server_fold
     (b'{"sender": "<script>", "message": "hi"}', 400),
     (b'{"sender": "abc", "message": "x", "pad": "' + b"y" * 20_000 + b'"}', 413),
     (b'{"sender": "abc", "message": "' + b"y" * 200_000 + b'"}', 413),
+    (b"[" * 3000 + b"]" * 3000, 400),  # nested 3,000 deep, 6 KB: no RecursionError, no 500
 ])
 def test_malformed_requests_get_a_clear_4xx(server_url, body, status):
     got, reply = post(server_url, body)
     assert got == status
     assert got == 413 or "error" in reply
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"])
+def test_only_json_is_accepted_so_no_page_can_post_without_a_preflight(server_url, content_type):
+    status, reply = post(server_url, {"sender": uuid.uuid4().hex, "message": "what is botox"},
+                         headers={"Content-Type": content_type})
+    assert status == 415 and "application/json" in reply["error"]
 
 
 def test_broken_surrogates_and_nul_are_stored_cleanly(server_url, server_folder):

@@ -3,6 +3,8 @@
   POST /webhooks/rest/webhook  {"sender": "<id>", "message": "<text>"}  ->  a list of bot messages
 
 Before a message reaches the assistant it is checked here, and some never reach it:
+- a body not sent as `application/json`: 415 (a `text/plain` post needs no CORS preflight, so any page could
+  make its visitors' browsers send one);
 - a body that is not a JSON object with a string `sender` (letters, digits, `._:@-`, at most 128) and a string
   `message`: 400 with {"error": ...}; a body over MAX_BODY_BYTES: 413;
 - more than RATE_LIMIT_PER_SENDER or RATE_LIMIT_PER_ADDRESS messages a minute: 429 with a polite reply;
@@ -138,6 +140,9 @@ class PatientChannel(InputChannel):
         async def receive(request: Request) -> HTTPResponse:
             if len(request.body or b"") > MAX_BODY_BYTES:
                 return response.json({"error": f"the request is larger than {MAX_BODY_BYTES} bytes"}, status=413)
+            if (request.content_type or "").split(";")[0].strip().lower() != "application/json":
+                # A text/plain post needs no CORS preflight: any web page could make its visitors' browsers send one.
+                return response.json({"error": "the body must be sent as application/json"}, status=415)
             sender, text, problem = parse(request.body or b"")
             if problem:
                 return response.json({"error": problem}, status=400)
@@ -180,7 +185,7 @@ def parse(body: bytes) -> Tuple[str, str, Optional[str]]:
     """(sender, message, None), or ("", "", what is wrong with the request)."""
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
         return "", "", "the body must be JSON in UTF-8"
     if not isinstance(data, dict):
         return "", "", 'the body must be a JSON object: {"sender": "...", "message": "..."}'
