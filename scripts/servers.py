@@ -7,7 +7,9 @@ Settings: RASA_PORT (5005), ACTION_PORT (5055), DEMO_PORT (8000), RASA_INTERFACE
 (endpoints.yml: conversations in SQLite); the allowed origins (CORS) come from clinic.yml.
 """
 import os
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -30,19 +32,36 @@ QUIET = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
 SERVER_ENV = {**QUIET, "SANIC_REQUEST_MAX_SIZE": "65536"}
 # Tests and measurements send all their conversations from 127.0.0.1: lift the per-address rate limit for them.
 ONE_ADDRESS_ENV = {"RATE_LIMIT_PER_ADDRESS": "1000000"}
+# The action server answers only callers that send this secret (actions/server.py); every server started from
+# here inherits it, and the endpoints files name it as ${ACTION_SERVER_SECRET}. Made up per run unless set.
+os.environ.setdefault("ACTION_SERVER_SECRET", secrets.token_hex(16))
+ACTION_HEADERS = {"X-Action-Secret": "${ACTION_SERVER_SECRET}"}
 
 
-def wait_until_up(url: str, process: subprocess.Popen, name: str, seconds: float) -> None:
+def wait_until_up(url: str, process: subprocess.Popen, name: str, seconds: float,
+                  instance: Optional[str] = None) -> None:
+    """Until `url` answers; with `instance`, only the process that echoes it (X-Action-Instance) counts."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"the {name} exited with code {process.returncode} while starting")
         try:
-            with urllib.request.urlopen(url, timeout=2):
+            with urllib.request.urlopen(url, timeout=2) as answer:
+                if instance is not None and answer.headers.get("X-Action-Instance") != instance:
+                    raise RuntimeError(f"something other than the {name} it started answers {url}")
                 return
         except OSError:
             time.sleep(0.5)
     raise RuntimeError(f"the {name} did not answer {url} within {seconds:.0f} s")
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+            return True
+        except OSError:
+            return False
 
 
 def stop_process(process: subprocess.Popen) -> None:
@@ -57,24 +76,38 @@ def stop_process(process: subprocess.Popen) -> None:
 
 @contextmanager
 def action_server(port: int, log=None) -> Iterator[subprocess.Popen]:
-    """The action server on 127.0.0.1:`port`."""
-    env = {**os.environ, **QUIET, "SANIC_HOST": "127.0.0.1"}
+    """The action server (actions/server.py) on 127.0.0.1:`port`: an error if the port is taken, or if what
+    answers there is not the process started here."""
+    if not port_is_free(port):
+        raise RuntimeError(f"port {port} is in use: the action server cannot start there (set ACTION_PORT)")
+    instance = secrets.token_hex(8)
+    env = {**os.environ, **QUIET, "ACTION_SERVER_INSTANCE": instance}
     process = subprocess.Popen(
-        [RASA, "run", "actions", "--actions", "actions", "--port", str(port)],
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "actions.server", "--port", str(port)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT if log else None,
     )
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/health", process, "action server", 90)
+        wait_until_up(f"http://127.0.0.1:{port}/health", process, "action server", 90, instance)
         yield process
     finally:
         stop_process(process)
 
 
 def write_endpoints(path: Path, action_url: str, stores: Optional[Dict[str, Any]] = None) -> Path:
-    """An endpoints file: the action server's address, and `stores` (tracker_store, lock_store) as given."""
+    """An endpoints file: the action server's address and secret header, and `stores` (tracker_store,
+    lock_store) as given."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump({"action_endpoint": {"url": action_url}, **(stores or {})}))
+    path.write_text(yaml.safe_dump({"action_endpoint": {"url": action_url, "headers": ACTION_HEADERS}, **(stores or {})}))
     return path
+
+
+def endpoints_for(action_port: int, source: Path) -> Path:
+    """`source` (endpoints.yml or the production file) with the action endpoint of the action server started
+    here: ACTION_PORT holds end to end."""
+    spec = yaml.safe_load(source.read_text(encoding="utf-8"))
+    stores = {key: value for key, value in spec.items() if key != "action_endpoint"}
+    return write_endpoints(ROOT / "results" / f"endpoints-run-{action_port}.yml",
+                           f"http://127.0.0.1:{action_port}/webhook", stores)
 
 
 def sqlite_store(path: Path) -> Dict[str, Any]:
@@ -170,15 +203,14 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # stop both servers on `kill` as on Ctrl-C
     rasa_port = int(os.environ.get("RASA_PORT", 5005))
     action_port = int(os.environ.get("ACTION_PORT", 5055))
+    endpoints = endpoints_for(action_port, ROOT / os.environ.get("ENDPOINTS", "endpoints.yml"))
     if "--shell" in sys.argv:
         with action_server(action_port):
-            endpoints = ROOT / os.environ.get("ENDPOINTS", "endpoints.yml")
             subprocess.run([RASA, "shell", "--model", str(MODEL), "--endpoints", str(endpoints)],
                            cwd=ROOT, env={**os.environ, **QUIET})
         return
     demo_port = int(os.environ.get("DEMO_PORT", 8000))
     interface = os.environ.get("RASA_INTERFACE", "0.0.0.0")
-    endpoints = ROOT / os.environ.get("ENDPOINTS", "endpoints.yml")
     with running_servers(rasa_port, action_port, interface, endpoints=endpoints), demo_site(
         demo_port, f"http://localhost:{rasa_port}"
     ):

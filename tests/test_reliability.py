@@ -3,8 +3,13 @@ rate limits, restarts, an action server that is down or hung, a conversation sto
 without message text. PostgreSQL and Redis: tests/test_scale_out.py. Fuzzing and the soak: tests/test_load.py.
 """
 import json
+import os
 import signal
+import socket
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 import uuid
 from contextlib import ExitStack
@@ -12,10 +17,11 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 from scripts.evaluate import ask
-from scripts.servers import action_server, rasa_server, sqlite_store, write_endpoints
-from tests.conftest import free_port, post
+from scripts.servers import action_server, rasa_server, sqlite_store, wait_until_up, write_endpoints
+from tests.conftest import ROOT, free_port, post
 
 pytestmark = pytest.mark.servers
 SECRET = "zebra-quartz my private symptom 4711"  # must never appear in a log
@@ -263,3 +269,66 @@ def listening_addresses(port):
 
 def test_the_action_server_listens_on_loopback_only(own):
     assert listening_addresses(own.action_port) == {"127.0.0.1"}
+
+
+# ---- the action server answers only its Rasa server (actions/server.py) ------------------------------------
+
+def test_the_action_server_answers_only_callers_with_the_secret(own):
+    call = {"next_action": "action_respond", "sender_id": "x", "tracker": {"sender_id": "x", "slots": {},
+            "latest_message": {"text": "I can't breathe"}, "events": [], "paused": False}, "domain": {}}
+    url = f"http://127.0.0.1:{own.action_port}/webhook"
+    assert requests.post(url, json=call, timeout=10).status_code == 401
+    forged = requests.post(url, json=call, headers={"X-Action-Secret": "guess" * 8}, timeout=10)
+    assert forged.status_code == 401
+    genuine = requests.post(url, json=call, headers={"X-Action-Secret": os.environ["ACTION_SERVER_SECRET"]}, timeout=10)
+    assert genuine.status_code == 200
+    assert requests.get(f"http://127.0.0.1:{own.action_port}/health", timeout=10).status_code == 200
+
+
+def test_the_action_server_refuses_to_start_without_a_secret():
+    env = {k: v for k, v in os.environ.items() if k != "ACTION_SERVER_SECRET"}
+    result = subprocess.run([sys.executable, "-m", "actions.server", "--port", str(free_port())], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0 and "ACTION_SERVER_SECRET" in result.stderr
+
+
+def test_a_taken_action_port_is_a_clear_error_not_someone_elses_server():
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        with pytest.raises(RuntimeError, match="in use"):
+            with action_server(squatter.getsockname()[1]):
+                pass
+
+
+def test_only_the_started_process_counts_as_up(tmp_path):
+    """Something else answering the health route (without this start's instance token) is refused."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Impostor(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'{"status": "ok"}')
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Impostor)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    process = subprocess.Popen(["sleep", "30"])
+    try:
+        with pytest.raises(RuntimeError, match="something other than"):
+            wait_until_up(f"http://127.0.0.1:{server.server_address[1]}/health", process, "action server", 10, "token")
+    finally:
+        process.kill()
+        server.shutdown()
+
+
+def test_action_port_holds_end_to_end():
+    from scripts.servers import endpoints_for
+
+    written = yaml.safe_load(endpoints_for(5155, ROOT / "endpoints.yml").read_text())
+    assert written["action_endpoint"]["url"] == "http://127.0.0.1:5155/webhook"
+    assert written["action_endpoint"]["headers"] == {"X-Action-Secret": "${ACTION_SERVER_SECRET}"}
+    assert written["tracker_store"]["dialect"] == "sqlite"
