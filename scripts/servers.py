@@ -57,6 +57,7 @@ def wait_until_up(url: str, process: subprocess.Popen, name: str, seconds: float
 
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds: TIME_WAIT is no owner
         try:
             probe.bind((host, port))
             return True
