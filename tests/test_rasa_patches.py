@@ -100,3 +100,15 @@ def test_events_are_resolved_to_the_classes_rasa_resolves(action):
     assert Event.resolve_by_type("no such event", default=Event) is Event
     with pytest.raises(ValueError):
         Event.resolve_by_type("no such event")
+
+
+def test_an_older_sqlite_store_is_made_readable_by_its_owner_only(tmp_path):
+    from web.rasa_patches import _engine_kwargs
+
+    database = tmp_path / "conversations.db"
+    for path in (database, tmp_path / "conversations.db-wal"):
+        path.write_bytes(b"")
+        path.chmod(0o644)
+    _engine_kwargs(f"sqlite:///{database}")
+    assert oct(database.stat().st_mode & 0o777) == "0o600"
+    assert oct((tmp_path / "conversations.db-wal").stat().st_mode & 0o777) == "0o600"

@@ -343,3 +343,10 @@ def test_action_port_holds_end_to_end():
     assert written["action_endpoint"]["url"] == "http://127.0.0.1:5155/webhook"
     assert written["action_endpoint"]["headers"] == {"X-Action-Secret": "${ACTION_SERVER_SECRET}"}
     assert written["tracker_store"]["dialect"] == "sqlite"
+
+
+def test_the_conversation_store_is_readable_by_its_owner_only(own):
+    post(own.url, {"sender": uuid.uuid4().hex, "message": "what is botox"})
+    files = [own.database, *own.database.parent.glob(own.database.name + "-*")]
+    assert own.database.exists()
+    assert {f.name: oct(f.stat().st_mode & 0o777) for f in files} == {f.name: "0o600" for f in files}

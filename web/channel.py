@@ -38,6 +38,10 @@ from actions.knowledge import knowledge_base
 from web import rasa_patches
 
 rasa_patches.apply()  # this module is loaded by the Rasa server at start (credentials.yml)
+# Patients' messages at rest: what this server creates from here on (conversations.db and SQLite's -wal and
+# -shm files beside it, which take the database's mode) is readable by its own user only. The channel is
+# loaded before the tracker store opens its database.
+os.umask(0o077)
 
 logger = logging.getLogger(__name__)
 

@@ -86,8 +86,17 @@ def _engine_kwargs(url) -> dict:
     """Rasa's engine settings; for SQLite, connections kept open in a pool (SQLAlchemy 1.4 opens a new one
     for every query on a file database)."""
     if make_url(url).get_backend_name() == "sqlite":
+        _owner_only(make_url(url).database)
         return {"poolclass": QueuePool, "connect_args": {"check_same_thread": False}}
     return _rasa_engine_kwargs(url)
+
+
+def _owner_only(database: Optional[str]) -> None:
+    """A database of patients' messages created before the server's umask (web/channel.py) was set, with its
+    -wal and -shm files: readable by its owner only."""
+    for path in (database, f"{database}-wal", f"{database}-shm") if database else ():
+        if os.path.exists(path):
+            os.chmod(path, 0o600)
 
 
 def _is_locked(self: TicketLock, ticket_number: int) -> bool:
