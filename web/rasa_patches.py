@@ -9,7 +9,8 @@
 3. No long silence: Rasa waits 300 s for the action server. Here it waits ACTION_TIMEOUT seconds (default 3;
    an action takes about 10 ms), then the channel tells the patient it is having trouble.
 4. Speed of the SQLite store: write-ahead logging, synced at checkpoints rather than at every commit. A
-   committed turn survives a crash of the server process; only a power cut can lose the last turns.
+   committed turn survives a crash of the server process; only a power cut can lose the last turns. An older
+   database file (and its -wal and -shm) is made readable by its owner only when the store opens it.
 5. A conversation's lock is handed on when a replica dies mid-turn: Rasa lets a waiting message through only
    when its ticket is the first live one, so a waiter whose own ticket expires together with the dead
    replica's (same lifetime, issued moments later) waits until the client gives up or the conversation's next
