@@ -104,3 +104,16 @@ def test_json_nested_thousands_deep_is_a_bad_request_not_a_crash():
 
     assert parse(b"[" * 3000 + b"]" * 3000)[2]
     assert parse(b'{"a":' * 3000 + b"1" + b"}" * 3000)[2]
+
+
+def test_an_error_is_logged_with_its_stack_frames_but_no_values():
+    from web.channel import frames
+
+    def inner(text):
+        raise KeyError(text)
+
+    try:
+        inner("zebra-quartz my private symptom")
+    except KeyError as error:
+        where = frames(error)
+    assert "test_channel.py" in where and "inner" in where and "zebra" not in where

@@ -24,6 +24,7 @@ import math
 import os
 import re
 import time
+import traceback
 import unicodedata
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple
 
@@ -49,6 +50,7 @@ MAX_MESSAGE_CHARS = int(os.environ.get("MAX_MESSAGE_CHARS", 1000))
 MAX_BODY_BYTES = 16 * 1024
 RATE_LIMIT_PER_SENDER = int(os.environ.get("RATE_LIMIT_PER_SENDER", 30))  # messages a minute
 RATE_LIMIT_PER_ADDRESS = int(os.environ.get("RATE_LIMIT_PER_ADDRESS", 120))  # a clinic's network may be shared
+MAX_LOGGED_FRAMES = 12
 SENDER_PATTERN = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
 # C0 and C1 controls and other invisible format characters, except tab and newline (read as spaces).
 UNPRINTABLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
@@ -170,11 +172,13 @@ class PatientChannel(InputChannel):
                     return response.json(reply(sender, "input_rejected", channel_message("empty")))
                 await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
             except Exception as error:  # the conversation store or the model failed: say so, keep serving
-                logger.error("could not handle a message of conversation %s: %s: %s",
-                             conversation_tag(sender), type(error).__name__, cause(error, sender))
+                logger.error("could not handle a message of conversation %s: %s: %s; at %s",
+                             conversation_tag(sender), type(error).__name__, cause(error, sender), frames(error))
                 return response.json(reply(sender, "unavailable", channel_message("unavailable")), status=503)
             if not any("custom" in m for m in collector.messages):
-                logger.error("no reply from the action server for conversation %s", conversation_tag(sender))
+                # Rasa logs why above: the action server was down, too slow, or answered with an error.
+                logger.error("no reply for conversation %s: the action server did not answer in time or failed",
+                             conversation_tag(sender))
                 return response.json(reply(sender, "unavailable", channel_message("unavailable")))
             return response.json(collector.messages)
 
@@ -199,6 +203,13 @@ def parse(body: bytes) -> Tuple[str, str, Optional[str]]:
     if not isinstance(text, str):
         return "", "", "`message` must be a string"
     return sender, text, None
+
+
+def frames(error: Exception) -> str:
+    """Where it happened, innermost last: file, line and function of each stack frame, never values (which
+    may hold message text)."""
+    stack = traceback.extract_tb(error.__traceback__)[-MAX_LOGGED_FRAMES:]
+    return " > ".join(f"{os.path.basename(f.filename)}:{f.lineno} {f.name}" for f in stack) or "?"
 
 
 def cause(error: Exception, sender: str) -> str:
