@@ -25,7 +25,8 @@ import yaml
 from actions.clinic import clinic
 
 ROOT = Path(__file__).resolve().parent.parent
-RASA = str(ROOT / ".venv" / "bin" / "rasa")
+# `rasa` with web/rasa_patches.py installed first (web/rasa_main.py).
+RASA = [str(ROOT / ".venv" / "bin" / "python"), "-m", "web.rasa_main"]
 MODEL = ROOT / "models" / "clinic-faq.tar.gz"
 QUIET = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
 # The Rasa server refuses request bodies over 64 KB before reading them (the chat channel's own limit is 16 KB).
@@ -128,7 +129,7 @@ def rasa_server(
 ) -> Iterator[subprocess.Popen]:
     """The Rasa server: the chat channel, widget and article pages on `interface`:`port`; no HTTP API."""
     command = [
-        RASA, "run", "--model", str(model), "--credentials", str(ROOT / "credentials.yml"),
+        *RASA, "run", "--model", str(model), "--credentials", str(ROOT / "credentials.yml"),
         "--endpoints", str(endpoints), "--interface", interface, "--port", str(port),
         "--cors", *(cors if cors is not None else clinic()["allowed_origins"]),
     ]
@@ -207,7 +208,7 @@ def main() -> None:
     endpoints = endpoints_for(action_port, ROOT / os.environ.get("ENDPOINTS", "endpoints.yml"))
     if "--shell" in sys.argv:
         with action_server(action_port):
-            subprocess.run([RASA, "shell", "--model", str(MODEL), "--endpoints", str(endpoints)],
+            subprocess.run([*RASA, "shell", "--model", str(MODEL), "--endpoints", str(endpoints)],
                            cwd=ROOT, env={**os.environ, **QUIET})
         return
     demo_port = int(os.environ.get("DEMO_PORT", 8000))

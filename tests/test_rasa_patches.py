@@ -112,3 +112,28 @@ def test_an_older_sqlite_store_is_made_readable_by_its_owner_only(tmp_path):
     _engine_kwargs(f"sqlite:///{database}")
     assert oct(database.stat().st_mode & 0o777) == "0o600"
     assert oct((tmp_path / "conversations.db-wal").stat().st_mode & 0o777) == "0o600"
+
+
+def test_another_rasa_version_is_refused_not_run_unpatched(monkeypatch):
+    import rasa
+
+    monkeypatch.setattr(rasa, "__version__", "3.6.22")
+    with pytest.raises(RuntimeError, match="3.6.21"):
+        rasa_patches.apply()
+
+
+def test_every_rasa_process_we_start_runs_patched():
+    """The servers, `make shell` and `rasa test` start Rasa through web/rasa_main.py, which installs the
+    changes first."""
+    import subprocess
+    import sys
+
+    from scripts import servers
+    from tests import test_rasa
+    from tests.conftest import ROOT
+
+    assert servers.RASA[1:] == ["-m", "web.rasa_main"] and test_rasa.RASA[1:] == ["-m", "web.rasa_main"]
+    probe = ("import runpy, sys; sys.argv = ['rasa', '--version']; import web.rasa_main; "
+             "from rasa.core.actions import action; print('timeout', action.DEFAULT_REQUEST_TIMEOUT)")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "timeout 3" in result.stdout, result.stderr[-2000:]

@@ -1,4 +1,5 @@
-"""Changes to Rasa Open Source 3.6.21, applied when the Rasa server loads the chat channel (credentials.yml).
+"""Changes to Rasa Open Source 3.6.21, installed in every Rasa process we start (web/rasa_main.py) and again
+when the Rasa server loads the chat channel (credentials.yml); any other Rasa version refuses to start.
 
 1. Speed: Rasa checks every action server response with `jsonschema.validate()`, which re-checks the constant
    response schema itself on every call: about half of the Rasa server's CPU time per message here (py-spy,
@@ -128,10 +129,12 @@ def _resolve_by_type(type_name: str, default: Optional[Type[Event]] = None) -> O
 
 
 def apply() -> bool:
-    """Install the changes on the Rasa version they were written for; leave any other version alone."""
+    """Install the changes on the Rasa version they were written for. Any other version is refused: without
+    them the server would silently keep conversations in memory after a store error and wait 300 s for the
+    action server."""
     if rasa.__version__ != PATCHED_VERSION:
-        logger.warning("rasa %s: not applying the changes written for rasa %s", rasa.__version__, PATCHED_VERSION)
-        return False
+        raise RuntimeError(f"rasa {rasa.__version__} is installed; this assistant runs on rasa {PATCHED_VERSION} "
+                           "(requirements.txt): `make setup` installs it")
     RemoteAction._validate_action_result = _validate_action_result
     agent.Agent._create_tracker_store = staticmethod(_tracker_store_without_fallback)
     action.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT
