@@ -31,9 +31,11 @@ def test_held_out_intent_accuracy(tmp_path):
 
 
 def test_conversations(tmp_path):
+    """End to end (`--e2e`): Rasa reads each turn's words with the NLU and checks the intent and the topic
+    entities it finds, then the action; without `--e2e` it would take the stories' intent labels as given."""
     result = rasa(
         "test", "core", "--stories", "tests/test_conversations.yml", "--model", MODEL,
-        "--out", str(tmp_path), "--fail-on-prediction-errors",
+        "--out", str(tmp_path), "--fail-on-prediction-errors", "--e2e",
     )
     failed = tmp_path / "failed_test_stories.yml"
     assert result.returncode == 0, (failed.read_text() if failed.exists() else "") + result.stderr[-3000:]
