@@ -239,3 +239,12 @@ def test_an_unreachable_server_shows_an_error_with_retry(page, lonely_servers):
     widget(page).locator(".typing").wait_for(state="hidden")
     assert widget(page).locator(".msg.error").count() == 1  # the old error is replaced, not piled up
     assert widget(page).locator(".msg.user").count() == 2  # a retry does not repeat the question
+
+
+def test_the_servers_disclaimer_is_shown_when_the_configuration_cannot_be_fetched(page, demo_url):
+    """The disclaimer carries the emergency number: without /widget/config the server's own is shown."""
+    page.route("**/widget/config", lambda route: route.abort())
+    open_chat(page, demo_url)
+    ask(page, "what is prolotherapy")
+    texts = widget(page).locator(".msg.bot").all_inner_texts()
+    assert any("In an emergency, call 911" in t for t in texts), texts

@@ -188,7 +188,8 @@
       var m = messages[i], next = messages[i + 1];
       if (!m.custom && next && next.custom) {
         i++;
-        if (next.custom.kind === "disclaimer") continue;  // shown from /widget/config at the top already
+        // Shown from /widget/config at the top already; without that configuration, the server's own is shown.
+        if (next.custom.kind === "disclaimer" && config.disclaimer) continue;
         var hadButtons = !!(m.buttons && m.buttons.length);
         renderBot(Object.assign({ hadButtons: hadButtons }, next), renderBot(m, null));
       } else if (!(m.custom && m.custom.kind === "disclaimer")) {
