@@ -248,3 +248,32 @@ def test_the_servers_disclaimer_is_shown_when_the_configuration_cannot_be_fetche
     ask(page, "what is prolotherapy")
     texts = widget(page).locator(".msg.bot").all_inner_texts()
     assert any("In an emergency, call 911" in t for t in texts), texts
+
+
+def test_a_button_clicked_twice_while_waiting_sends_once(page, demo_url):
+    open_chat(page, demo_url)
+    ask(page, "what is cervical dystonia")
+    posts = []
+    page.on("request", lambda r: posts.append(r) if r.method == "POST" and "webhook" in r.url else None)
+    widget(page).locator(".msg.bot").last.locator("button.choice").first.evaluate("b => { b.click(); b.click(); }")
+    page.wait_for_timeout(1500)
+    assert len(posts) == 1
+    assert widget(page).locator(".msg.user").count() == 2
+
+
+def test_start_over_during_a_request_keeps_the_old_reply_out(page, demo_url):
+    held = []
+    open_chat(page, demo_url)
+    page.route("**/webhooks/rest/webhook", lambda route: held.append(route))
+    chat = widget(page)
+    chat.locator("textarea").fill("what is prolotherapy")
+    chat.locator("textarea").press("Enter")
+    page.wait_for_timeout(300)
+    assert len(held) == 1
+    chat.get_by_role("button", name="Start over").click()
+    bots_after_restart = chat.locator(".msg.bot").count()
+    held[0].continue_()
+    page.wait_for_timeout(1500)
+    assert chat.locator(".msg.user").count() == 0
+    assert chat.locator(".msg.bot").count() == bots_after_restart  # the disclaimer only, no old answer
+    assert chat.locator("textarea").is_enabled() and not chat.locator("button[type=submit]").is_disabled()

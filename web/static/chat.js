@@ -21,6 +21,9 @@
   var state = load();
   var config = { clinic: "our clinic", disclaimer: "", emergency_number: "911" };
   var lastSent = null;
+  // One question at a time: buttons clicked while a reply is on its way do nothing. "Start over" abandons the
+  // request in flight (`generation` changes), so its reply never lands in the new conversation.
+  var busy = false, generation = 0, inFlight = null;
 
   // ---- state in sessionStorage ---------------------------------------------------------------------
   function newSender() {
@@ -205,6 +208,7 @@
       config.clinic + ". In an emergency, call " + config.emergency_number + "." }));
     var retry = el("button", { type: "button", class: "choice", text: "Retry" });
     retry.addEventListener("click", function () {
+      if (busy) return;
       node.remove();
       ask(retryText, display, true);
     });
@@ -230,6 +234,9 @@
 
   // ---- talking to the server -----------------------------------------------------------------------
   function ask(message, display, isRetry) {
+    if (busy) return;
+    busy = true;
+    var mine = generation;
     var shown = display || message;
     if (!isRetry) {
       state.history.push({ user: shown });
@@ -241,6 +248,7 @@
     send.disabled = true;
     scrollDown();
     var controller = window.AbortController ? new AbortController() : null;
+    inFlight = controller;
     var timer = setTimeout(function () { if (controller) controller.abort(); }, TIMEOUT_MS);
     fetch(SERVER + "/webhooks/rest/webhook", {
       method: "POST",
@@ -252,14 +260,17 @@
       if (!response.ok && response.status !== 429) throw new Error("HTTP " + response.status);
       return response.json();
     }).then(function (messages) {
+      if (mine !== generation) return;  // the patient started over meanwhile
       if (!Array.isArray(messages)) throw new Error("unexpected reply");
       state.history.push({ bot: messages });
       save();
       renderReply(messages);
     }).catch(function () {
-      renderError(message, shown);
+      if (mine === generation) renderError(message, shown);
     }).then(function () {
       clearTimeout(timer);
+      if (mine !== generation) return;
+      busy = false;
       typing.hidden = true;
       send.disabled = false;
       scrollDown();
@@ -290,6 +301,11 @@
     if (event.key === "Escape") { event.preventDefault(); shut(); }
   });
   restart.addEventListener("click", function () {
+    generation++;
+    if (inFlight) inFlight.abort();
+    busy = false;
+    typing.hidden = true;
+    send.disabled = false;
     state = { sender: newSender(), history: [], open: true };
     save();
     renderAll();
