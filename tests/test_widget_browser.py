@@ -277,3 +277,37 @@ def test_start_over_during_a_request_keeps_the_old_reply_out(page, demo_url):
     assert chat.locator(".msg.user").count() == 0
     assert chat.locator(".msg.bot").count() == bots_after_restart  # the disclaimer only, no old answer
     assert chat.locator("textarea").is_enabled() and not chat.locator("button[type=submit]").is_disabled()
+
+
+def test_the_launchers_accessible_name_contains_its_visible_text(page, demo_url):
+    """WCAG 2.5.3: a voice user saying "click Ask a question" must reach it."""
+    page.goto(demo_url)
+    launcher = widget(page).locator(".launcher")
+    visible = launcher.inner_text().replace("💬", "").strip()
+    assert visible and visible in launcher.get_attribute("aria-label")
+
+
+def test_an_old_emergency_is_not_announced_again_after_a_reload(page, demo_url):
+    open_chat(page, demo_url)
+    ask(page, "i can't breathe")
+    assert widget(page).locator(".msg.bot.kind-emergency[role=alert]").count() == 1
+    page.reload()
+    chat = widget(page)
+    chat.locator(".msg.bot.kind-emergency").wait_for()
+    assert chat.locator("[role=alert]").count() == 0
+    page.wait_for_timeout(200)
+    assert chat.locator(".log").get_attribute("aria-live") == "polite"  # new replies are announced again
+
+
+def test_the_full_screen_panel_on_a_phone_is_modal_and_keeps_focus(browser, demo_url):
+    context = browser.new_context(viewport=MOBILE)
+    page = context.new_page()
+    open_chat(page, demo_url)
+    panel = widget(page).locator(".panel")
+    assert panel.get_attribute("aria-modal") == "true"
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        inside = page.evaluate("() => { const r = document.querySelector('#clinic-chat-widget').shadowRoot;"
+                               " return r.querySelector('.panel').contains(r.activeElement); }")
+        assert inside
+    context.close()

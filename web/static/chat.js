@@ -24,6 +24,8 @@
   // One question at a time: buttons clicked while a reply is on its way do nothing. "Start over" abandons the
   // request in flight (`generation` changes), so its reply never lands in the new conversation.
   var busy = false, generation = 0, inFlight = null;
+  var replaying = false;  // re-drawing the saved conversation after a reload: nothing is announced again
+  var phone = window.matchMedia ? window.matchMedia("(max-width: 480px)") : { matches: false };  // full screen
 
   // ---- state in sessionStorage ---------------------------------------------------------------------
   function newSender() {
@@ -87,7 +89,7 @@
   root.appendChild(el("link", { rel: "stylesheet", href: SERVER + "/widget/chat.css" }));
 
   var launcher = el("button", { class: "launcher", type: "button", "aria-expanded": "false",
-    "aria-controls": "chat-panel", "aria-label": "Open the chat: questions about our articles" }, [
+    "aria-controls": "chat-panel", "aria-label": "Ask a question: chat about our articles" }, [
     el("span", { "aria-hidden": "true", text: "💬" }), el("span", { text: " Ask a question" })]);
   var title = el("h2", { id: "chat-title", text: "Questions about our articles" });
   var restart = el("button", { type: "button", class: "ghost", text: "Start over" });
@@ -157,7 +159,7 @@
       group.classList.add("kind-" + custom.kind);
       if (custom.kind === "emergency") {
         group.insertBefore(el("span", { class: "icon", "aria-hidden": "true", text: "⚠" }), group.firstChild);
-        group.setAttribute("role", "alert");
+        if (!replaying) group.setAttribute("role", "alert");
         var calls = el("div", { class: "calls" });
         (custom.contacts || []).forEach(function (c) {
           var a = link(c.href, "Call " + c.label + ": " + c.number);
@@ -223,12 +225,16 @@
   }
 
   function renderAll() {
+    replaying = true;
+    log.setAttribute("aria-live", "off");  // the old conversation is there to read, not to be announced again
     log.textContent = "";
     renderDisclaimer();
     state.history.forEach(function (entry) {
       if (entry.user) renderUser(entry.user);
       else if (entry.bot) renderReply(entry.bot);
     });
+    replaying = false;
+    setTimeout(function () { log.setAttribute("aria-live", "polite"); }, 0);
     scrollDown();
   }
 
@@ -278,6 +284,7 @@
   }
 
   function open() {
+    panel.setAttribute("aria-modal", phone.matches ? "true" : "false");  // on a phone it covers the page
     panel.hidden = false;
     launcher.setAttribute("aria-expanded", "true");
     launcher.hidden = true;
@@ -299,7 +306,18 @@
   close.addEventListener("click", shut);
   panel.addEventListener("keydown", function (event) {
     if (event.key === "Escape") { event.preventDefault(); shut(); }
+    if (event.key === "Tab" && phone.matches) keepFocusInside(event);
   });
+  // Full screen on a phone, the panel is modal: Tab and Shift+Tab cycle through its controls only.
+  function keepFocusInside(event) {
+    var items = Array.prototype.filter.call(
+      panel.querySelectorAll("button, textarea, a[href], [tabindex='0'], summary"),
+      function (e) { return !e.disabled && e.offsetParent !== null; });
+    if (!items.length) return;
+    var first = items[0], last = items[items.length - 1], here = root.activeElement;
+    if (event.shiftKey && (here === first || !panel.contains(here))) { event.preventDefault(); last.focus(); }
+    else if (!event.shiftKey && (here === last || !panel.contains(here))) { event.preventDefault(); first.focus(); }
+  }
   restart.addEventListener("click", function () {
     generation++;
     if (inFlight) inFlight.abort();
