@@ -46,6 +46,31 @@ def test_cors_allows_the_clinic_origin_and_no_other(server_url):
         "Origin": "http://localhost:8000", "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "content-type"})
     assert preflight.headers.get("Access-Control-Allow-Origin") == "http://localhost:8000"
+    assert preflight.headers.get("Access-Control-Max-Age") == "600"
+    assert "None" not in " ".join(preflight.headers.values())
+    assert "Access-Control-Allow-Credentials" not in allowed.headers
+
+
+def test_cors_answers_only_an_exactly_allowed_origin(server_url):
+    body = {"sender": uuid.uuid4().hex, "message": "hello"}
+    for headers in ({}, {"Origin": "HTTP://LOCALHOST:8000"}, {"Origin": "http://localhost:8000.evil.example"}):
+        got = requests.post(f"{server_url}/webhooks/rest/webhook", json=body, headers=headers, timeout=30)
+        assert not any(h.lower().startswith("access-control") for h in got.headers), (headers, got.headers)
+    refused = requests.options(f"{server_url}/webhooks/rest/webhook", timeout=10, headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+@pytest.mark.parametrize("path", ["/", "/webhooks/rest/", "/widget/config", "/widget/chat.js", "/no/such/page"])
+def test_every_response_carries_the_security_headers(server_url, path):
+    got = requests.get(f"{server_url}{path}", timeout=10)
+    assert got.headers.get("X-Content-Type-Options") == "nosniff"
+    assert got.headers.get("X-Frame-Options") == "DENY" and got.headers.get("Referrer-Policy") == "no-referrer"
+
+
+def test_the_root_names_no_version(server_url):
+    got = requests.get(f"{server_url}/", timeout=10)
+    assert got.json() == {"status": "ok"} and "Rasa" not in got.text and "3.6" not in got.text
 
 
 def test_each_article_is_a_page_with_an_anchor_per_passage(server_url, kb):

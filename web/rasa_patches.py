@@ -21,6 +21,11 @@ when the Rasa server loads the chat channel (credentials.yml); any other Rasa ve
    Kept in Fortran order (the transpose is then in C order), the product takes 0.02 ms, with the same result.
 7. Speed of loading a conversation: Rasa finds each stored event's class by walking every subclass of
    `Event` (2.3 ms a message in conversations of 6 messages, py-spy). Here the class is remembered by name.
+8. The public server's headers: Rasa's CORS set-up sends `Access-Control-Allow-Origin` and `-Credentials` on
+   every response (with or without an `Origin`), matches origins regardless of case, and answers a preflight
+   with the literal strings `None`; `GET /` names the Rasa version. Here CORS answers only an exactly allowed
+   origin (no credentials, a real max-age), `GET /` says only that the server is up, and every response
+   carries `nosniff`, frame denial and no-referrer.
 """
 import logging
 import os
@@ -30,6 +35,7 @@ from typing import Dict, Optional, Type
 import numpy as np
 
 import rasa
+import rasa.server as rasa_server
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
 from rasa.core import agent, tracker_store
@@ -46,6 +52,8 @@ from sqlalchemy.pool import QueuePool
 
 logger = logging.getLogger(__name__)
 PATCHED_VERSION = "3.6.21"
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+CORS_MAX_AGE = 600  # seconds a browser may reuse a preflight
 ACTION_TIMEOUT = float(os.environ.get("ACTION_TIMEOUT", 3))
 _validator = None
 
@@ -128,6 +136,45 @@ def _resolve_by_type(type_name: str, default: Optional[Type[Event]] = None) -> O
     return found
 
 
+def _root_route(app) -> None:
+    from sanic import response
+
+    @app.get("/")
+    async def up(_request):
+        return response.json({"status": "ok"})  # no version banner
+
+
+def _configure_cors(app, cors_origins=None) -> None:
+    """CORS for exactly the allowed origins, and the security headers on every response."""
+    from sanic import response
+
+    allowed = {cors_origins} if isinstance(cors_origins, str) else set(cors_origins or [])
+    allowed.discard("")
+
+    def cors_headers(origin: str) -> dict:
+        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+
+    async def preflight(request):
+        if request.method == "OPTIONS" and request.headers.get("access-control-request-method"):
+            origin = request.headers.get("origin", "")
+            if origin not in allowed:
+                return response.empty(status=403, headers=SECURITY_HEADERS)
+            return response.empty(status=204, headers={
+                **cors_headers(origin), **SECURITY_HEADERS, "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": "Content-Type", "Access-Control-Max-Age": str(CORS_MAX_AGE)})
+        return None
+
+    async def on_every_response(request, reply):
+        origin = request.headers.get("origin")
+        if origin in allowed and "Access-Control-Allow-Origin" not in reply.headers:
+            reply.headers.update(cors_headers(origin))
+        for name, value in SECURITY_HEADERS.items():
+            reply.headers.setdefault(name, value)
+
+    app.register_middleware(preflight, "request")
+    app.register_middleware(on_every_response, "response")
+
+
 def apply() -> bool:
     """Install the changes on the Rasa version they were written for. Any other version is refused: without
     them the server would silently keep conversations in memory after a store error and wait 300 s for the
@@ -142,6 +189,8 @@ def apply() -> bool:
     TicketLock.is_locked = _is_locked
     LogisticRegressionClassifier.process = _classify
     Event.resolve_by_type = staticmethod(_resolve_by_type)
+    rasa_server.add_root_route = _root_route
+    rasa_server.configure_cors = _configure_cors
     if not event.contains(Engine, "connect", _sqlite_write_ahead_log):
         event.listen(Engine, "connect", _sqlite_write_ahead_log)
     return True
