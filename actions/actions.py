@@ -127,7 +127,7 @@ class ActionRespond(Action):
         ("how long", "why") leads to its answer where covered, unless the classifier is sure of an answer
         about the same topic; it is said not to be covered only when the turn leans on the conversation.
         """
-        topics = turn.named[: turn.in_question] or turn.named or turn.context
+        topics = turn.topics_in_focus
         if not topics and turn.intent in self.kb.answers and turn.confidence >= config.ANSWER_MIN_CONFIDENCE:
             # "can you fly after having the brain wire put in?"
             topics = [self.kb.answers[turn.intent].topic]
@@ -195,7 +195,7 @@ class ActionRespond(Action):
         conversation, and when the classifier is not sure enough to answer without a term, or sure only that
         this is a follow-up."""
         sure = turn.confident and turn.confidence >= config.ANSWER_MIN_CONFIDENCE_WITHOUT_TERM
-        topics = turn.named[: turn.in_question] or turn.named or turn.context
+        topics = turn.topics_in_focus
         if not turn.context or (sure and not turn.followup_aspect):  # a first question: the classifier decides
             return None
         for topic in topics:
@@ -279,7 +279,7 @@ class ActionRespond(Action):
         """Utter an answer with its passages; its topic becomes the conversation's current topic. An answer held
         since its source changed (`make knowledge`) is not given: the topic's other questions are offered."""
         answer = self.kb.answers[answer_id]
-        if answer.held:
+        if answer_id in self.held:
             others = [a for a in self.kb.topic_answers(answer.topic) if a != answer_id]
             if others:
                 return self.offer(dispatcher, self.kb.message("clarify"), "clarify", others, turn)

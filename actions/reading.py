@@ -46,6 +46,11 @@ class Turn:
     emergency_set_aside: bool = False  # the classifier said "emergency", the words named no danger to back it
 
     @property
+    def topics_in_focus(self) -> List[str]:
+        """What the turn is about: the topics its question names, else its story's, else the conversation's."""
+        return self.named[: self.in_question] or self.named or self.context
+
+    @property
     def intent(self) -> Optional[str]:
         return self.ranking[0].get("name")
 
