@@ -51,7 +51,7 @@ $(TOKENIZER): scripts/fetch_tokenizer.py | $(BIN)/.installed
 $(SPELLING): $(BIN)/.installed knowledge/topics.yml $(wildcard knowledge/articles/*.txt) scripts/build_spelling.py
 	$(BIN)/python -m scripts.build_spelling $@
 
-$(MODEL): $(BIN)/.installed $(SPACY_DIR)/meta.json $(TOKENIZER) $(SPELLING) nlu/encoder.py nlu/sentence_embedding.py nlu/spelling.py nlu/speller.py config.yml domain.yml $(NLU_DATA)
+$(MODEL): $(BIN)/.installed $(SPACY_DIR)/meta.json $(TOKENIZER) $(SPELLING) nlu/encoder.py nlu/sentence_embedding.py nlu/spelling.py nlu/speller.py dialogue/importer.py dialogue/policy.py config.yml domain.yml knowledge/answers.yml $(NLU_DATA)
 	$(BIN)/rasa train --fixed-model-name clinic-faq --out models
 
 # The sentence vectors of the answers' training phrasings, for follow-ups read in context (actions/followups.py).
@@ -70,7 +70,7 @@ validate: $(BIN)/.installed ## Check domain and training data consistency
 	$(BIN)/rasa data validate --fail-on-warnings
 
 # The fast tests: no servers, no browser, no trained Rasa model; seconds, for the edit loop.
-CHECK_TESTS := tests/test_knowledge.py tests/test_content_edits.py tests/test_actions.py tests/test_safety.py \
+CHECK_TESTS := tests/test_dialogue.py tests/test_knowledge.py tests/test_content_edits.py tests/test_actions.py tests/test_safety.py \
   tests/test_rule_matcher.py tests/test_spelling.py tests/test_embedding.py tests/test_clinic.py \
   tests/test_channel.py tests/test_rasa_patches.py tests/test_project.py
 

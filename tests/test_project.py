@@ -5,12 +5,13 @@ import subprocess
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = {path.name: path.read_text(encoding="utf-8") for path in sorted((ROOT / "docs").glob("*.md"))}
 MAKEFILE = (ROOT / "Makefile").read_text(encoding="utf-8")
 
 
-def test_every_make_command_in_the_readme_exists_and_is_in_help():
+def test_every_make_command_in_the_readme_and_docs_exists_and_is_in_help():
     targets = set(re.findall(r"^([a-z][a-z-]*):.*## ", MAKEFILE, re.M))
-    mentioned = set(re.findall(r"`make ([a-z-]+)", README))
+    mentioned = set(re.findall(r"`make ([a-z-]+)", README + "".join(DOCS.values())))
     assert mentioned and mentioned <= targets, mentioned - targets
     help_text = subprocess.run(["make", "help"], cwd=ROOT, capture_output=True, text=True).stdout
     for target in targets:
@@ -52,3 +53,11 @@ def test_generated_files_are_ignored():
     ignored = (ROOT / ".gitignore").read_text()
     for entry in ("models/", "results/", ".venv/", "*.db"):
         assert entry in ignored
+
+
+def test_every_project_path_the_docs_name_exists():
+    # `knowledge/answers.yml`, `data/nlu/`, `dialogue/importer.py`: a guide that names a file that is gone misleads.
+    for name, text in DOCS.items():
+        named = set(re.findall(r"`((?:knowledge|data|tests|dialogue|actions|nlu|web|scripts|deploy|docs)/[\w./-]*)`", text))
+        assert named, name
+        assert [p for p in named if not (ROOT / p).exists()] == [], name
