@@ -9,6 +9,9 @@
 - `GET /health` answers with the header `X-Action-Instance` set to ACTION_SERVER_INSTANCE, a token the starter
   (scripts/servers.py) makes up at each start: it knows the process answering on the port is the one it
   started, not something else that was listening there.
+- An error in an action answers 500 with no details. Rasa SDK's own handler put the whole request in the reply
+  (the patient's messages) and the error's text in the log; here the log has the error's type and stack
+  frames, which find the bug, and no message text.
 The server refuses to start without ACTION_SERVER_SECRET.
 """
 import argparse
@@ -16,7 +19,9 @@ import hmac
 import logging
 import os
 import sys
+import traceback
 
+logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Action-Secret"
 INSTANCE_HEADER = "X-Action-Instance"
 OPEN_PATHS = {"/health"}
@@ -40,8 +45,15 @@ def create(secret: str, instance: str = ""):
         if request.path == "/health":
             reply.headers[INSTANCE_HEADER] = instance
 
+    async def no_details(request, exception: Exception):
+        frames = "".join(traceback.format_tb(exception.__traceback__))
+        logger.error("%s in %s %s (text not logged)\n%s", type(exception).__name__, request.method, request.path,
+                     frames)
+        return response.json({"error": "internal error"}, status=500)
+
     app.register_middleware(only_the_rasa_server, "request")
     app.register_middleware(name_this_instance, "response")
+    app.error_handler.add(Exception, no_details)  # in place of Rasa SDK's handler, which echoes the request
     return app
 
 

@@ -114,7 +114,7 @@ def endpoints_for(action_port: int, source: Path) -> Path:
 
 def sqlite_store(path: Path) -> Dict[str, Any]:
     """The default tracker store (endpoints.yml) on another file."""
-    return {"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(path)}}
+    return {"tracker_store": {"type": "web.tracker_store.SQLiteTrackerStore", "db": str(path)}}
 
 
 @contextmanager

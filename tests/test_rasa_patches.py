@@ -1,6 +1,7 @@
 """The changes to Rasa (web/rasa_patches.py): validation checks exactly what Rasa checks; store errors are
-raised; the action timeout is short; SQLite keeps its connections and logs ahead; the classifier and the
-event look-up give what Rasa gives, faster."""
+raised; the action timeout is short; the classifier and the event look-up give what Rasa gives, faster.
+The changes are installed for this module's tests only and undone after them. The SQLite store, which is a
+tracker store class rather than a change, is tested here too (web/tracker_store.py)."""
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -10,8 +11,20 @@ from web import rasa_patches
 
 @pytest.fixture(scope="module")
 def action():
-    assert rasa_patches.apply()
-    return RemoteAction("action_respond", None)
+    with pytest.MonkeyPatch.context() as patch:
+        assert rasa_patches.apply(patch.setattr)
+        yield RemoteAction("action_respond", None)
+
+
+def test_the_changes_are_undone_after_the_tests_that_install_them():
+    from inspect import getattr_static
+
+    before = [getattr_static(owner, name) for owner, name, _ in rasa_patches.CHANGES]
+    with pytest.MonkeyPatch.context() as patch:
+        rasa_patches.apply(patch.setattr)
+        assert [getattr_static(owner, name) for owner, name, _ in rasa_patches.CHANGES] == [
+            value for _, _, value in rasa_patches.CHANGES]
+    assert [getattr_static(owner, name) for owner, name, _ in rasa_patches.CHANGES] == before
 
 
 def test_a_valid_response_passes(action):
@@ -40,22 +53,49 @@ def test_the_action_server_is_given_seconds_not_minutes(action):
     assert rasa_action.DEFAULT_REQUEST_TIMEOUT == rasa_patches.ACTION_TIMEOUT == 3
 
 
-def test_sqlite_keeps_its_connections_and_postgresql_keeps_rasas_pool_settings(action, monkeypatch):
-    from rasa.core import tracker_store
+def test_a_tracker_store_class_that_cannot_be_imported_stops_the_server(action):
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.utils.endpoints import EndpointConfig
+
+    with pytest.raises((ImportError, AttributeError)):
+        TrackerStore.create(EndpointConfig(type="web.no_such_module.Store"), Domain.empty())
+
+
+def test_the_sqlite_store_logs_ahead_pools_its_connections_and_keeps_conversations(tmp_path):
+    import asyncio
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
     from sqlalchemy.pool import QueuePool
 
-    assert tracker_store.create_engine_kwargs("sqlite:///conversations.db")["poolclass"] is QueuePool
-    monkeypatch.setenv("SQL_POOL_SIZE", "5")
-    assert tracker_store.create_engine_kwargs("postgresql://u@db/rasa")["pool_size"] == 5
+    from web.tracker_store import SQLiteTrackerStore
 
-
-def test_sqlite_uses_write_ahead_logging(action, tmp_path):
-    from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.shared.core.domain import Domain
-
-    store = SQLTrackerStore(Domain.empty(), db=str(tmp_path / "c.db"))
+    store = SQLiteTrackerStore(Domain.empty(), db=str(tmp_path / "c.db"))
+    assert isinstance(store.engine.pool, QueuePool)
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    asyncio.run(store.save(DialogueStateTracker.from_events("patient", [UserUttered("hello")])))
+    again = SQLiteTrackerStore(Domain.empty(), db=str(tmp_path / "c.db"))
+    tracker = asyncio.run(again.retrieve("patient"))
+    assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["hello"]
+
+
+def test_the_default_endpoints_name_the_sqlite_store(monkeypatch):
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.core.utils import AvailableEndpoints
+    from rasa.shared.core.domain import Domain
+
+    from tests.conftest import ROOT
+    from web.tracker_store import SQLiteTrackerStore
+
+    monkeypatch.setenv("ACTION_SERVER_SECRET", "x")  # the action endpoint's header reads it
+    config = AvailableEndpoints.read_endpoints(str(ROOT / "endpoints.yml")).tracker_store
+    assert config.type == "web.tracker_store.SQLiteTrackerStore" and config.kwargs["db"] == "conversations.db"
+    config.kwargs["db"] = ":memory:"
+    assert isinstance(TrackerStore.create(config, Domain.empty()), SQLiteTrackerStore)
 
 
 async def test_a_conversation_locked_by_a_dead_replica_is_handed_on_when_its_ticket_expires(action):
@@ -102,16 +142,19 @@ def test_events_are_resolved_to_the_classes_rasa_resolves(action):
         Event.resolve_by_type("no such event")
 
 
-def test_an_older_sqlite_store_is_made_readable_by_its_owner_only(tmp_path):
-    from web.rasa_patches import _engine_kwargs
+def test_the_sqlite_store_s_files_are_readable_by_their_owner_only(tmp_path):
+    from rasa.shared.core.domain import Domain
 
-    database = tmp_path / "conversations.db"
-    for path in (database, tmp_path / "conversations.db-wal"):
-        path.write_bytes(b"")
-        path.chmod(0o644)
-    _engine_kwargs(f"sqlite:///{database}")
-    assert oct(database.stat().st_mode & 0o777) == "0o600"
-    assert oct((tmp_path / "conversations.db-wal").stat().st_mode & 0o777) == "0o600"
+    from web.tracker_store import SQLiteTrackerStore
+
+    older = tmp_path / "older.db"
+    older.write_bytes(b"")
+    older.chmod(0o644)
+    for database in (tmp_path / "new.db", older):
+        SQLiteTrackerStore(Domain.empty(), db=str(database))
+        files = [database, *tmp_path.glob(database.name + "-*")]
+        assert len(files) == 3  # the database, its -wal and its -shm
+        assert {oct(f.stat().st_mode & 0o777) for f in files} == {"0o600"}, database
 
 
 def test_another_rasa_version_is_refused_not_run_unpatched(monkeypatch):

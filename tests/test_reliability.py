@@ -302,6 +302,20 @@ def test_the_action_server_answers_only_callers_with_the_secret(own):
     assert requests.get(f"http://127.0.0.1:{own.action_port}/health", timeout=10).status_code == 200
 
 
+def test_an_error_in_an_action_reveals_no_patient_text(own):
+    # A tracker without its sender id cannot be read.
+    call = {"next_action": "action_respond", "sender_id": "x", "tracker": {"slots": {},
+            "latest_message": {"text": "my neighbour Ada Lovelace has a headache"}, "events": [], "paused": False},
+            "domain": {}}
+    headers = {"X-Action-Secret": os.environ["ACTION_SERVER_SECRET"]}
+    reply = requests.post(f"http://127.0.0.1:{own.action_port}/webhook", json=call, headers=headers, timeout=10)
+    assert reply.status_code == 500 and reply.json() == {"error": "internal error"}
+    time.sleep(0.5)
+    log = own.log_path.read_text()
+    assert "KeyError in POST /webhook" in log and 'File "' in log  # the type and the stack frames
+    assert "Lovelace" not in log
+
+
 def test_the_action_server_refuses_to_start_without_a_secret():
     env = {k: v for k, v in os.environ.items() if k != "ACTION_SERVER_SECRET"}
     result = subprocess.run([sys.executable, "-m", "actions.server", "--port", str(free_port())], cwd=ROOT, env=env,
@@ -348,7 +362,7 @@ def test_action_port_holds_end_to_end():
     written = yaml.safe_load(endpoints_for(5155, ROOT / "endpoints.yml").read_text())
     assert written["action_endpoint"]["url"] == "http://127.0.0.1:5155/webhook"
     assert written["action_endpoint"]["headers"] == {"X-Action-Secret": "${ACTION_SERVER_SECRET}"}
-    assert written["tracker_store"]["dialect"] == "sqlite"
+    assert written["tracker_store"]["type"] == "web.tracker_store.SQLiteTrackerStore"
 
 
 def test_the_conversation_store_is_readable_by_its_owner_only(own):

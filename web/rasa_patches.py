@@ -6,22 +6,21 @@ when the Rasa server loads the chat channel (credentials.yml); any other Rasa ve
    see BENCHMARKS.md). The replacement builds the validator once and reports the same error jsonschema would.
 2. No silent loss of conversations: Rasa wraps the tracker store in a `FailSafeTrackerStore`, which, when the
    database cannot be reached, starts a new empty conversation and keeps it in memory only. Here the error
-   reaches the chat channel instead, which logs it and answers with an error reply (web/channel.py).
+   reaches the chat channel instead, which logs it and answers with an error reply (web/channel.py). And a
+   tracker store class named in the endpoints (ours: web/tracker_store.py) that cannot be imported stops the
+   server, where Rasa would warn and keep every conversation in memory.
 3. No long silence: Rasa waits 300 s for the action server. Here it waits ACTION_TIMEOUT seconds (default 3;
    an action takes about 10 ms), then the channel tells the patient it is having trouble.
-4. Speed of the SQLite store: write-ahead logging, synced at checkpoints rather than at every commit. A
-   committed turn survives a crash of the server process; only a power cut can lose the last turns. An older
-   database file (and its -wal and -shm) is made readable by its owner only when the store opens it.
-5. A conversation's lock is handed on when a replica dies mid-turn: Rasa lets a waiting message through only
+4. A conversation's lock is handed on when a replica dies mid-turn: Rasa lets a waiting message through only
    when its ticket is the first live one, so a waiter whose own ticket expires together with the dead
    replica's (same lifetime, issued moments later) waits until the client gives up or the conversation's next
    message comes. Here a ticket is locked only while an earlier ticket is live.
-6. Speed of the intent classifier: scikit-learn multiplies a message's sparse features by the transposed
+5. Speed of the intent classifier: scikit-learn multiplies a message's sparse features by the transposed
    weights; with the weights in C order, SciPy first copies all 83 x 21,290 of them, every message (4.5 ms).
    Kept in Fortran order (the transpose is then in C order), the product takes 0.02 ms, with the same result.
-7. Speed of loading a conversation: Rasa finds each stored event's class by walking every subclass of
+6. Speed of loading a conversation: Rasa finds each stored event's class by walking every subclass of
    `Event` (2.3 ms a message in conversations of 6 messages, py-spy). Here the class is remembered by name.
-8. The public server's headers: Rasa's CORS set-up sends `Access-Control-Allow-Origin` and `-Credentials` on
+7. The public server's headers: Rasa's CORS set-up sends `Access-Control-Allow-Origin` and `-Credentials` on
    every response (with or without an `Origin`), matches origins regardless of case, and answers a preflight
    with the literal strings `None`; `GET /` names the Rasa version. Here CORS answers only an exactly allowed
    origin (no credentials, a real max-age), `GET /` says only that the server is up, and every response
@@ -29,12 +28,12 @@ when the Rasa server loads the chat channel (credentials.yml); any other Rasa ve
 """
 import logging
 import os
-import sqlite3
-from typing import Dict, Optional, Type
+from typing import Any, Callable, Dict, Optional, Type
 
 import numpy as np
 
 import rasa
+import rasa.shared.utils.common
 import rasa.server as rasa_server
 from jsonschema.exceptions import best_match
 from jsonschema.validators import validator_for
@@ -42,13 +41,10 @@ from rasa.core import agent, tracker_store
 from rasa.core.actions import action
 from rasa.core.actions.action import RemoteAction
 from rasa.core.lock import TicketLock
-from rasa.core.tracker_store import InMemoryTrackerStore
+from rasa.core.tracker_store import InMemoryTrackerStore, TrackerStore
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.core.events import Event
 from rasa.shared.constants import DOCS_BASE_URL
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import QueuePool
 
 logger = logging.getLogger(__name__)
 PATCHED_VERSION = "3.6.21"
@@ -83,30 +79,10 @@ def _tracker_store_without_fallback(store, domain):
     return store
 
 
-def _sqlite_write_ahead_log(connection, _record) -> None:
-    if isinstance(connection, sqlite3.Connection):
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA synchronous=NORMAL")
-
-
-_rasa_engine_kwargs = tracker_store.create_engine_kwargs
-
-
-def _engine_kwargs(url) -> dict:
-    """Rasa's engine settings; for SQLite, connections kept open in a pool (SQLAlchemy 1.4 opens a new one
-    for every query on a file database)."""
-    if make_url(url).get_backend_name() == "sqlite":
-        _owner_only(make_url(url).database)
-        return {"poolclass": QueuePool, "connect_args": {"check_same_thread": False}}
-    return _rasa_engine_kwargs(url)
-
-
-def _owner_only(database: Optional[str]) -> None:
-    """A database of patients' messages created before the server's umask (web/channel.py) was set, with its
-    -wal and -shm files: readable by its owner only."""
-    for path in (database, f"{database}-wal", f"{database}-shm") if database else ():
-        if os.path.exists(path):
-            os.chmod(path, 0o600)
+def _store_class_or_error(domain, store, event_broker=None) -> TrackerStore:
+    """Rasa's loading of a tracker store class named by module, without the in-memory fallback."""
+    store_class = rasa.shared.utils.common.class_from_module_path(store.type)
+    return store_class(host=store.url, domain=domain, event_broker=event_broker, **store.kwargs)
 
 
 def _is_locked(self: TicketLock, ticket_number: int) -> bool:
@@ -175,22 +151,27 @@ def _configure_cors(app, cors_origins=None) -> None:
     app.register_middleware(on_every_response, "response")
 
 
-def apply() -> bool:
+# (owner, attribute, new value) of every change.
+CHANGES = [
+    (RemoteAction, "_validate_action_result", _validate_action_result),
+    (agent.Agent, "_create_tracker_store", staticmethod(_tracker_store_without_fallback)),
+    (action, "DEFAULT_REQUEST_TIMEOUT", ACTION_TIMEOUT),
+    (tracker_store, "_load_from_module_name_in_endpoint_config", _store_class_or_error),
+    (TicketLock, "is_locked", _is_locked),
+    (LogisticRegressionClassifier, "process", _classify),
+    (Event, "resolve_by_type", staticmethod(_resolve_by_type)),
+    (rasa_server, "add_root_route", _root_route),
+    (rasa_server, "configure_cors", _configure_cors),
+]
+
+
+def apply(set_attribute: Callable[[Any, str, Any], None] = setattr) -> bool:
     """Install the changes on the Rasa version they were written for. Any other version is refused: without
     them the server would silently keep conversations in memory after a store error and wait 300 s for the
-    action server."""
+    action server. Tests pass pytest's `monkeypatch.setattr`, which undoes them afterwards."""
     if rasa.__version__ != PATCHED_VERSION:
         raise RuntimeError(f"rasa {rasa.__version__} is installed; this assistant runs on rasa {PATCHED_VERSION} "
                            "(requirements.txt): `make setup` installs it")
-    RemoteAction._validate_action_result = _validate_action_result
-    agent.Agent._create_tracker_store = staticmethod(_tracker_store_without_fallback)
-    action.DEFAULT_REQUEST_TIMEOUT = ACTION_TIMEOUT
-    tracker_store.create_engine_kwargs = _engine_kwargs
-    TicketLock.is_locked = _is_locked
-    LogisticRegressionClassifier.process = _classify
-    Event.resolve_by_type = staticmethod(_resolve_by_type)
-    rasa_server.add_root_route = _root_route
-    rasa_server.configure_cors = _configure_cors
-    if not event.contains(Engine, "connect", _sqlite_write_ahead_log):
-        event.listen(Engine, "connect", _sqlite_write_ahead_log)
+    for owner, attribute, value in CHANGES:
+        set_attribute(owner, attribute, value)
     return True
