@@ -13,7 +13,7 @@ NLU_DATA  := $(shell find data -name '*.yml')
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: help setup test-deps knowledge train run shell check test validate eval bench forget clean
+.PHONY: help setup test-deps knowledge train run shell check test validate eval bench forget report clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -70,7 +70,7 @@ validate: $(BIN)/.installed ## Check domain and training data consistency
 	$(BIN)/rasa data validate --fail-on-warnings
 
 # The fast tests: no servers, no browser, no trained Rasa model; seconds, for the edit loop.
-CHECK_TESTS := tests/test_dialogue.py tests/test_knowledge.py tests/test_content_edits.py tests/test_actions.py tests/test_safety.py \
+CHECK_TESTS := tests/test_dialogue.py tests/test_staff_sessions.py tests/test_knowledge.py tests/test_content_edits.py tests/test_actions.py tests/test_safety.py \
   tests/test_rule_matcher.py tests/test_spelling.py tests/test_embedding.py tests/test_clinic.py \
   tests/test_channel.py tests/test_rasa_patches.py tests/test_project.py
 
@@ -88,6 +88,9 @@ bench: $(MODEL) $(PHRASINGS) ## Compare speed, memory and accuracy with Rasa's d
 
 forget: $(BIN)/.installed ## Delete conversations older than DAYS (30) days from the tracker store in ENDPOINTS (endpoints.yml)
 	SQLALCHEMY_SILENCE_UBER_WARNING=1 $(BIN)/python -m scripts.forget_conversations
+
+report: $(BIN)/.installed ## Write the staff report of the last DAYS (30) days from the store in ENDPOINTS: results/report.md and .html
+	SQLALCHEMY_SILENCE_UBER_WARNING=1 $(BIN)/python -m scripts.report
 
 clean: ## Remove trained models, results and caches (keeps the virtual environment and node_modules)
 	rm -rf models results .rasa .pytest_cache

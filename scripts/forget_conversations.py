@@ -1,6 +1,7 @@
 """Delete conversations older than a number of days from the tracker store: `make forget` (DAYS=30).
 
-A conversation is old when its latest event is older than the cut-off; all its events go. The store is the
+A conversation is old when its latest event is older than the cut-off; all its events go, and with them its
+"Was this helpful?" votes and their reasons (web/feedback.py), which the staff report shows. The store is the
 one the Rasa server uses, read from the same endpoints file (ENDPOINTS, default endpoints.yml), so the
 command works on SQLite and on PostgreSQL alike. Run it daily, e.g. from cron or a Kubernetes CronJob.
 """
@@ -15,6 +16,8 @@ import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.core.utils import AvailableEndpoints
 
+from web import feedback
+
 DEFAULT_DAYS = 30
 
 
@@ -23,8 +26,10 @@ def forget(store: SQLTrackerStore, days: float, now: Optional[float] = None) -> 
     cutoff = (now if now is not None else time.time()) - days * 24 * 3600
     events = store.SQLEvent.__table__
     old = sa.select(events.c.sender_id).group_by(events.c.sender_id).having(sa.func.max(events.c.timestamp) < cutoff)
+    feedback.create_table(store.engine)
     with store.engine.begin() as connection:  # one transaction: the same conversations are counted and deleted
         conversations = connection.execute(sa.select(sa.func.count()).select_from(old.subquery())).scalar()
+        feedback.forget(connection, old)
         deleted = connection.execute(events.delete().where(events.c.sender_id.in_(old))).rowcount
     return conversations, deleted
 

@@ -90,6 +90,9 @@ def server_processes() -> List:
     return []
 
 
+STAFF_PASSWORD = "correct horse battery staple"  # the session server's /staff password (web/staff.py)
+
+
 @pytest.fixture(scope="session")
 def server_url(server_folder, server_processes, demo_port):
     """The real action server and Rasa server with the trained model, on free ports, conversations in an SQLite
@@ -102,7 +105,7 @@ def server_url(server_folder, server_processes, demo_port):
     log = open(server_folder / "servers.log", "w")
     with running_servers(
         rasa_port=free_port(), action_port=free_port(), cors=cors, log=log, processes=server_processes,
-        stores=sqlite_store(server_folder / "conversations.db"), env=ONE_ADDRESS_ENV,
+        stores=sqlite_store(server_folder / "conversations.db"), env={**ONE_ADDRESS_ENV, "STAFF_PASSWORD": STAFF_PASSWORD},
     ) as url:
         yield url
     log.close()

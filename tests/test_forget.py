@@ -10,6 +10,7 @@ from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from scripts import forget_conversations
+from web import feedback
 
 DAY = 24 * 3600
 
@@ -43,9 +44,14 @@ def test_old_conversations_are_deleted_and_recent_ones_kept(endpoints, capsys):
                     conversation("just-over", 30.01)]:
         asyncio.run(store.save(tracker))
 
+    feedback.create_table(store.engine)
+    feedback.record(store.engine, "old", "cd_botox_what", False, "it did not say how long it lasts", ["cd-1"])
+    feedback.record(store.engine, "recent", "cd_botox_what", True, None, ["cd-1"])
     assert forget_conversations.main(["--days", "30", "--endpoints", str(path)]) == 0
 
     assert "Deleted 2 conversations (12 events) older than 30 days." in capsys.readouterr().out
+    # The old conversation's vote and its reason went with it (the staff report shows reasons).
+    assert [(v["sender_id"], v["helpful"]) for v in feedback.since(store.engine, 0)] == [("recent", True)]
     assert sorted(asyncio.run(store.keys())) == ["came-back", "recent"]
     assert len(asyncio.run(store.retrieve_full_tracker("came-back")).events) == 8
     assert forget_conversations.main(["--days", "30", "--endpoints", str(path)]) == 0

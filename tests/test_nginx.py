@@ -122,9 +122,9 @@ def test_only_the_chat_the_widget_and_the_articles_are_public(site):
         assert through_nginx.content == requests.get(f"{replica}{path}", timeout=10).content, path
         assert "nginx/" not in through_nginx.headers.get("Server", ""), "nginx tells its version"
     assert say(site, uuid.uuid4().hex, "what is cervical dystonia?", "127.0.0.11")["kind"] == "answer"
-    # Rasa's own routes and anything else: 404 from nginx, even where a replica would answer.
+    # Rasa's own routes, the staff report and anything else: 404 from nginx, even where a replica would answer.
     for path in ("/", "/status", "/version", "/model", f"/conversations/{uuid.uuid4().hex}/tracker", "/webhook",
-                 "/webhooks/rest/../../status", "/actions"):
+                 "/webhooks/rest/../../status", "/actions", "/staff", "/staff/login"):
         assert requests.get(f"{site.url}{path}", timeout=10).status_code == 404, path
     assert post(site.url, b"{" + b" " * 70_000 + b"}", "127.0.0.11")[0] == 413
 

@@ -370,3 +370,8 @@ def test_the_conversation_store_is_readable_by_its_owner_only(own):
     files = [own.database, *own.database.parent.glob(own.database.name + "-*")]
     assert own.database.exists()
     assert {f.name: oct(f.stat().st_mode & 0o777) for f in files} == {f.name: "0o600" for f in files}
+
+
+def test_without_a_staff_password_the_staff_pages_do_not_exist(own):
+    for method, path in (("GET", "/staff"), ("POST", "/staff/login"), ("POST", "/staff/logout")):
+        assert requests.request(method, own.url + path, data={"password": ""}, timeout=10).status_code == 404, path

@@ -53,14 +53,14 @@ def widget(page):
 def open_chat(page, demo_url):
     page.goto(demo_url)
     widget(page).locator(".launcher").click()
-    widget(page).locator("textarea").wait_for()
+    widget(page).locator("#chat-input").wait_for()
 
 
 def ask(page, text):
     chat = widget(page)
     before = chat.locator(".msg.bot").count()
-    chat.locator("textarea").fill(text)
-    chat.locator("textarea").press("Enter")
+    chat.locator("#chat-input").fill(text)
+    chat.locator("#chat-input").press("Enter")
     chat.locator(".msg.bot").nth(before).wait_for(timeout=20000)
     chat.locator(".typing").wait_for(state="hidden")
     return chat.locator(".msg.bot").last
@@ -131,7 +131,7 @@ def test_keyboard_only(page, demo_url):
     else:
         pytest.fail("the launcher is not reachable with Tab")
     page.keyboard.press("Enter")
-    textarea = widget(page).locator("textarea")
+    textarea = widget(page).locator("#chat-input")
     assert textarea.evaluate("e => e.getRootNode().activeElement === e")
     page.keyboard.type("what is baclofen")
     page.keyboard.press("Enter")
@@ -266,8 +266,8 @@ def test_start_over_during_a_request_keeps_the_old_reply_out(page, demo_url):
     open_chat(page, demo_url)
     page.route("**/webhooks/rest/webhook", lambda route: held.append(route))
     chat = widget(page)
-    chat.locator("textarea").fill("what is prolotherapy")
-    chat.locator("textarea").press("Enter")
+    chat.locator("#chat-input").fill("what is prolotherapy")
+    chat.locator("#chat-input").press("Enter")
     page.wait_for_timeout(300)
     assert len(held) == 1
     chat.get_by_role("button", name="Start over").click()
@@ -276,15 +276,18 @@ def test_start_over_during_a_request_keeps_the_old_reply_out(page, demo_url):
     page.wait_for_timeout(1500)
     assert chat.locator(".msg.user").count() == 0
     assert chat.locator(".msg.bot").count() == bots_after_restart  # the disclaimer only, no old answer
-    assert chat.locator("textarea").is_enabled() and not chat.locator("button[type=submit]").is_disabled()
+    assert chat.locator("#chat-input").is_enabled() and not chat.locator("button[type=submit]").is_disabled()
 
 
 def test_the_launchers_accessible_name_contains_its_visible_text(page, demo_url):
     """WCAG 2.5.3: a voice user saying "click Ask a question" must reach it."""
     page.goto(demo_url)
     launcher = widget(page).locator(".launcher")
-    visible = launcher.inner_text().replace("💬", "").strip()
-    assert visible and visible in launcher.get_attribute("aria-label")
+    visible = launcher.inner_text().strip()
+    assert visible == "Ask a question" and visible in launcher.get_attribute("aria-label")
+    # The icon is drawn, not an emoji character (an empty box where no emoji font is installed).
+    assert launcher.locator("svg[aria-hidden='true']").count() == 1
+    assert not any(ord(c) > 0x2FFF for c in launcher.evaluate("e => e.textContent"))
 
 
 def test_an_old_emergency_is_not_announced_again_after_a_reload(page, demo_url):
@@ -311,3 +314,62 @@ def test_the_full_screen_panel_on_a_phone_is_modal_and_keeps_focus(browser, demo
                                " return r.querySelector('.panel').contains(r.activeElement); }")
         assert inside
     context.close()
+
+
+# ---- "Was this helpful?" and the staff report ---------------------------------------------------------------
+
+def test_a_patient_votes_and_staff_see_the_vote_and_the_gap_on_the_staff_page(browser, page, demo_url, server_url):
+    from tests.conftest import STAFF_PASSWORD
+
+    open_chat(page, demo_url)
+    chat = widget(page)
+    answer = ask(page, "how often do i need botox for my neck")
+    box = answer.get_by_role("group", name="Was this answer helpful?")
+    yes, no = box.get_by_role("button", name="Yes"), box.get_by_role("button", name="No")
+    assert yes.get_attribute("aria-pressed") == no.get_attribute("aria-pressed") == "false"
+    no.focus()
+    page.keyboard.press("Enter")  # keyboard-usable
+    assert no.get_attribute("aria-pressed") == "true"
+    reason = box.get_by_role("textbox", name="What was missing? (optional, please no personal details)")
+    assert reason.get_attribute("maxlength") == "300"
+    reason.fill("It did not say how long one injection lasts")
+    box.get_by_role("button", name="Send").click()
+    box.get_by_role("status").filter(has_text="comment was sent").wait_for()
+    bubbles = chat.locator(".msg").count()
+    gap = ask(page, "do you know a good dentist near me")
+    assert "kind-answer" not in (gap.get_attribute("class") or "")
+    assert chat.locator(".msg.user").count() == 2 and chat.locator(".msg").count() == bubbles + 2  # a vote is no message
+    page.reload()  # the vote is kept, drawn without asking the server
+    kept = widget(page).locator(".feedback").first
+    kept.wait_for()
+    assert kept.get_by_role("button", name="No").get_attribute("aria-pressed") == "true"
+    assert "comment was sent" in kept.get_by_role("status").inner_text()
+
+    staff = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)  # to inject axe-core
+    staff_page = staff.new_page()
+    staff_page.goto(f"{server_url}/staff")
+    staff_page.get_by_label("Password").fill(STAFF_PASSWORD)
+    staff_page.get_by_role("button", name="Sign in").click()
+    staff_page.get_by_role("heading", name="Content gaps").wait_for()
+    text = staff_page.locator("body").inner_text()
+    assert "It did not say how long one injection lasts" in text  # the reason given with the No vote
+    assert "do you know a good dentist near me" in text  # the unanswered question, as a gap
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    staff_page.screenshot(path=str(SCREENSHOTS / "staff-report.png"), full_page=True)
+    assert axe_violations(staff_page) == []
+    staff.close()
+
+
+def test_a_vote_that_cannot_be_sent_offers_a_quiet_retry(page, demo_url):
+    open_chat(page, demo_url)
+    answer = ask(page, "what is prolotherapy")
+    page.route("**/webhooks/rest/feedback", lambda route: route.abort())
+    box = answer.get_by_role("group", name="Was this answer helpful?")
+    box.get_by_role("button", name="Yes").click()
+    retry = box.get_by_role("button", name="Retry")
+    retry.wait_for()
+    assert widget(page).locator(".msg.error").count() == 0  # no error in the conversation
+    page.unroute("**/webhooks/rest/feedback")
+    retry.click()
+    box.get_by_role("status").filter(has_text="Thank you").wait_for()
+    assert retry.is_hidden()

@@ -1,6 +1,8 @@
 """The public chat channel: Rasa's REST channel with the checks a server facing the internet needs.
 
   POST /webhooks/rest/webhook  {"sender": "<id>", "message": "<text>"}  ->  a list of bot messages
+  POST /webhooks/rest/feedback {"sender": "<id>", "answer_id": "<id>", "helpful": true|false, "reason": "..."}
+                               ->  {"status": "recorded"}: a vote on an answer this conversation was given
 
 Before a message reaches the assistant it is checked here, and some never reach it:
 - a body not sent as `application/json`: 415 (a `text/plain` post needs no CORS preflight, so any page could
@@ -36,7 +38,7 @@ from sanic.response import HTTPResponse
 
 from actions.clinic import clinic
 from actions.knowledge import knowledge_base
-from web import rasa_patches
+from web import feedback, rasa_patches
 
 rasa_patches.apply()  # this module is loaded by the Rasa server at start (credentials.yml)
 # Patients' messages at rest: what this server creates from here on (conversations.db and SQLite's -wal and
@@ -134,6 +136,7 @@ class PatientChannel(InputChannel):
     def __init__(self) -> None:
         self.per_sender = RateLimiter(RATE_LIMIT_PER_SENDER)
         self.per_address = RateLimiter(RATE_LIMIT_PER_ADDRESS)
+        self.votes_table_ready = False
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         chat = Blueprint("patient_chat", __name__)
@@ -144,15 +147,13 @@ class PatientChannel(InputChannel):
 
         @chat.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            if len(request.body or b"") > MAX_BODY_BYTES:
-                return response.json({"error": f"the request is larger than {MAX_BODY_BYTES} bytes"}, status=413)
-            if (request.content_type or "").split(";")[0].strip().lower() != "application/json":
-                # A text/plain post needs no CORS preflight: any web page could make its visitors' browsers send one.
-                return response.json({"error": "the body must be sent as application/json"}, status=415)
+            refused = refuse_body(request)
+            if refused:
+                return refused
             sender, text, problem = parse(request.body or b"")
             if problem:
                 return response.json({"error": problem}, status=400)
-            wait = max(self.per_address.take(request.remote_addr or request.ip or "?"), self.per_sender.take(sender))
+            wait = self.wait(request, sender)
             if wait:
                 seconds = math.ceil(wait)
                 return response.json(
@@ -182,11 +183,90 @@ class PatientChannel(InputChannel):
                 return response.json(reply(sender, "unavailable", channel_message("unavailable")))
             return response.json(collector.messages)
 
+        @chat.route("/feedback", methods=["POST"])
+        async def vote(request: Request) -> HTTPResponse:
+            refused = refuse_body(request)
+            if refused:
+                return refused
+            data, problem = parse_vote(request.body or b"")
+            if problem:
+                return response.json({"error": problem}, status=400)
+            wait = self.wait(request, data["sender"])
+            if wait:
+                return response.json({"error": "too many requests"}, status=429,
+                                     headers={"Retry-After": str(math.ceil(wait))})
+            store = request.app.ctx.agent.tracker_store
+            try:
+                tracker = await store.retrieve(data["sender"])
+                if not tracker or data["answer_id"] not in given_answers(list(tracker.events)):
+                    return response.json({"error": "this conversation was not given that answer"}, status=404)
+                if not hasattr(store, "engine"):
+                    return response.json({"error": "votes need an SQL conversation store"}, status=501)
+                if not self.votes_table_ready:
+                    feedback.create_table(store.engine)
+                    self.votes_table_ready = True
+                passages = knowledge_base().answers[data["answer_id"]].citations
+                feedback.record(store.engine, data["sender"], data["answer_id"], data["helpful"], data["reason"],
+                                passages)
+            except Exception as error:  # the store failed: the widget offers a quiet retry
+                logger.error("could not record a vote of conversation %s: %s: %s; at %s",
+                             conversation_tag(data["sender"]), type(error).__name__, cause(error, data["sender"]),
+                             frames(error))
+                return response.json({"error": "the vote could not be stored"}, status=503)
+            return response.json({"status": "recorded"})
+
         return chat
+
+    def wait(self, request: Request, sender: str) -> float:
+        """Seconds until this address and sender may send again (0: now). Votes count as messages."""
+        return max(self.per_address.take(request.remote_addr or request.ip or "?"), self.per_sender.take(sender))
 
     async def offered(self, request: Request, sender: str) -> Set[str]:
         tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
         return offered_payloads(list(tracker.events)) if tracker else set()
+
+
+def refuse_body(request: Request) -> Optional[HTTPResponse]:
+    if len(request.body or b"") > MAX_BODY_BYTES:
+        return response.json({"error": f"the request is larger than {MAX_BODY_BYTES} bytes"}, status=413)
+    if (request.content_type or "").split(";")[0].strip().lower() != "application/json":
+        # A text/plain post needs no CORS preflight: any web page could make its visitors' browsers send one.
+        return response.json({"error": "the body must be sent as application/json"}, status=415)
+    return None
+
+
+def given_answers(events: List[Any]) -> Set[str]:
+    """The answers this conversation was given (the `custom` of its bot messages)."""
+    given = set()
+    for e in events:
+        if isinstance(e, BotUttered):
+            custom = (e.data or {}).get("custom") or {}
+            if custom.get("kind") == "answer" and custom.get("answer_id"):
+                given.add(custom["answer_id"])
+    return given
+
+
+def parse_vote(body: bytes) -> Tuple[Dict[str, Any], Optional[str]]:
+    """({"sender", "answer_id", "helpful", "reason"}, None), or ({}, what is wrong with the request)."""
+    try:
+        data = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return {}, "the body must be JSON in UTF-8"
+    if not isinstance(data, dict):
+        return {}, 'the body must be a JSON object: {"sender": "...", "answer_id": "...", "helpful": true}'
+    sender, answer_id, helpful, reason = (data.get(k) for k in ("sender", "answer_id", "helpful", "reason"))
+    if not isinstance(sender, str) or not SENDER_PATTERN.fullmatch(sender):
+        return {}, "`sender` must be 1 to 128 letters, digits or ._:@-"
+    if not isinstance(answer_id, str) or answer_id not in knowledge_base().answers:
+        return {}, "`answer_id` must be the id of an answer"
+    if not isinstance(helpful, bool):
+        return {}, "`helpful` must be true or false"
+    if reason is not None and not isinstance(reason, str):
+        return {}, "`reason` must be a string"
+    reason = clean_text(reason or "")
+    if len(reason) > feedback.MAX_REASON_CHARS:
+        return {}, f"`reason` must be at most {feedback.MAX_REASON_CHARS} characters"
+    return {"sender": sender, "answer_id": answer_id, "helpful": helpful, "reason": reason or None}, None
 
 
 def parse(body: bytes) -> Tuple[str, str, Optional[str]]:

@@ -23,8 +23,8 @@ when the Rasa server loads the chat channel (credentials.yml); any other Rasa ve
 7. The public server's headers: Rasa's CORS set-up sends `Access-Control-Allow-Origin` and `-Credentials` on
    every response (with or without an `Origin`), matches origins regardless of case, and answers a preflight
    with the literal strings `None`; `GET /` names the Rasa version. Here CORS answers only an exactly allowed
-   origin (no credentials, a real max-age), `GET /` says only that the server is up, and every response
-   carries `nosniff`, frame denial and no-referrer.
+   origin (no credentials, a real max-age) and never for the staff pages, `GET /` says only that the server
+   is up, and every response carries `nosniff`, frame denial and no-referrer.
 """
 import logging
 import os
@@ -49,6 +49,7 @@ from rasa.shared.constants import DOCS_BASE_URL
 logger = logging.getLogger(__name__)
 PATCHED_VERSION = "3.6.21"
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
+STAFF_PATH = "/staff"
 CORS_MAX_AGE = 600  # seconds a browser may reuse a preflight
 ACTION_TIMEOUT = float(os.environ.get("ACTION_TIMEOUT", 3))
 _validator = None
@@ -127,13 +128,16 @@ def _configure_cors(app, cors_origins=None) -> None:
     allowed = {cors_origins} if isinstance(cors_origins, str) else set(cors_origins or [])
     allowed.discard("")
 
+    def cross_origin_allowed(request) -> bool:  # the staff pages (web/staff.py) never
+        return request.headers.get("origin", "") in allowed and not request.path.startswith(STAFF_PATH)
+
     def cors_headers(origin: str) -> dict:
         return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 
     async def preflight(request):
         if request.method == "OPTIONS" and request.headers.get("access-control-request-method"):
             origin = request.headers.get("origin", "")
-            if origin not in allowed:
+            if not cross_origin_allowed(request):
                 return response.empty(status=403, headers=SECURITY_HEADERS)
             return response.empty(status=204, headers={
                 **cors_headers(origin), **SECURITY_HEADERS, "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
@@ -142,7 +146,7 @@ def _configure_cors(app, cors_origins=None) -> None:
 
     async def on_every_response(request, reply):
         origin = request.headers.get("origin")
-        if origin in allowed and "Access-Control-Allow-Origin" not in reply.headers:
+        if cross_origin_allowed(request) and "Access-Control-Allow-Origin" not in reply.headers:
             reply.headers.update(cors_headers(origin))
         for name, value in SECURITY_HEADERS.items():
             reply.headers.setdefault(name, value)

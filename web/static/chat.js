@@ -4,7 +4,9 @@
  * No framework, no build step, no CDN. It lives in a shadow root, so the host page's CSS cannot reach it and
  * its CSS cannot reach the page. Bot and user text are always inserted as text; links only for
  * http, https, mailto and tel. The sender id and the history live in sessionStorage: a reload keeps the
- * conversation, closing the tab ends it.
+ * conversation, closing the tab ends it. Under each answer, "Was this helpful?" Yes / No (and an optional
+ * reason after No) is posted to /webhooks/rest/feedback; the vote is kept in the same storage, so it is drawn
+ * without a round trip and a reload keeps it. A vote that cannot be sent offers a quiet Retry beside it.
  */
 (function () {
   "use strict";
@@ -17,6 +19,7 @@
   var SAFE_PROTOCOLS = ["http:", "https:", "mailto:", "tel:"];
   var LINK = /(https?:\/\/[^\s<>"']+|mailto:[^\s<>"']+|tel:\+?[\d\-\s().]{3,}\d)/g;
   var TIMEOUT_MS = 15000;
+  var MAX_REASON = 300;
 
   var state = load();
   var config = { clinic: "our clinic", disclaimer: "", emergency_number: "911" };
@@ -36,9 +39,12 @@
   function load() {
     try {
       var saved = JSON.parse(sessionStorage.getItem(STORE));
-      if (saved && /^[0-9a-f]{32}$/.test(saved.sender) && Array.isArray(saved.history)) return saved;
+      if (saved && /^[0-9a-f]{32}$/.test(saved.sender) && Array.isArray(saved.history)) {
+        if (!saved.votes || typeof saved.votes !== "object") saved.votes = {};
+        return saved;
+      }
     } catch (e) { /* storage unavailable or corrupt: start fresh */ }
-    return { sender: newSender(), history: [], open: false };
+    return { sender: newSender(), history: [], open: false, votes: {} };
   }
   function save() {
     try { sessionStorage.setItem(STORE, JSON.stringify(state)); } catch (e) { /* private mode: keep in memory */ }
@@ -83,6 +89,19 @@
     return frag;
   }
 
+  /* A speech bubble drawn in SVG: an emoji shows as an empty box where no emoji font is installed. */
+  function chatIcon() {
+    var NS = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(NS, "svg");
+    [["class", "icon-chat"], ["viewBox", "0 0 24 24"], ["width", "20"], ["height", "20"], ["aria-hidden", "true"],
+     ["focusable", "false"]].forEach(function (a) { svg.setAttribute(a[0], a[1]); });
+    var path = document.createElementNS(NS, "path");
+    path.setAttribute("d", "M4 4h16a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z");
+    path.setAttribute("fill", "currentColor");
+    svg.appendChild(path);
+    return svg;
+  }
+
   // ---- the widget ----------------------------------------------------------------------------------
   var host = el("div", { id: "clinic-chat-widget" });
   var root = host.attachShadow({ mode: "open" });
@@ -90,7 +109,7 @@
 
   var launcher = el("button", { class: "launcher", type: "button", "aria-expanded": "false",
     "aria-controls": "chat-panel", "aria-label": "Ask a question: chat about our articles" }, [
-    el("span", { "aria-hidden": "true", text: "💬" }), el("span", { text: " Ask a question" })]);
+    chatIcon(), el("span", { text: "Ask a question" })]);
   var title = el("h2", { id: "chat-title", text: "Questions about our articles" });
   var restart = el("button", { type: "button", class: "ghost", text: "Start over" });
   var close = el("button", { type: "button", class: "ghost close", "aria-label": "Close the chat", text: "✕" });
@@ -175,6 +194,7 @@
         group.appendChild(contact);
       }
       if (custom.citations && custom.citations.length) group.appendChild(citations(custom.citations));
+      if (custom.kind === "answer" && custom.answer_id) group.appendChild(voteBox(custom.answer_id));
       if (!message.hadButtons && custom.suggestions && custom.suggestions.length) {
         var row = choiceButtons(custom.suggestions);
         if (row) { row.classList.add("suggestions"); group.appendChild(row); }
@@ -185,6 +205,64 @@
     if (message.text) group.appendChild(el("p", {}, [richText(message.text)]));
     if (message.buttons) { var buttons = choiceButtons(message.buttons); if (buttons) group.appendChild(buttons); }
     return group;
+  }
+
+  // ---- "Was this helpful?" ------------------------------------------------------------------------
+  // state.votes[answer_id] = {helpful: true|false, reason: "", status: "sending"|"sent"|"failed"}. One vote per
+  // answer: every box of the same answer shows it, and a new click replaces it.
+  var voteBoxes = [];
+  function voteBox(answerId) {
+    var box = el("div", { class: "feedback", role: "group", "aria-label": "Was this answer helpful?" });
+    var yes = el("button", { type: "button", class: "vote", "aria-pressed": "false", text: "Yes" });
+    var no = el("button", { type: "button", class: "vote", "aria-pressed": "false", text: "No" });
+    var status = el("span", { class: "vote-status", role: "status" });
+    var retry = el("button", { type: "button", class: "vote-retry", hidden: "", text: "Retry" });
+    var reason = el("textarea", { class: "reason-text", rows: "2", maxlength: String(MAX_REASON),
+      "aria-label": "What was missing? (optional, please no personal details)",
+      placeholder: "What was missing? (optional, no personal details)" });
+    var reasonForm = el("form", { class: "reason", hidden: "" }, [reason,
+      el("button", { type: "submit", class: "vote", text: "Send" })]);
+    box.appendChild(el("span", { class: "vote-question", "aria-hidden": "true", text: "Was this helpful?" }));
+    [yes, no, status, retry, reasonForm].forEach(function (n) { box.appendChild(n); });
+    var view = { answerId: answerId, yes: yes, no: no, status: status, retry: retry, form: reasonForm,
+      reason: reason };
+    voteBoxes.push(view);
+    yes.addEventListener("click", function () { vote(answerId, true, ""); });
+    no.addEventListener("click", function () { vote(answerId, false, ""); });
+    retry.addEventListener("click", function () { var v = state.votes[answerId]; if (v) vote(answerId, v.helpful, v.reason); });
+    reasonForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      vote(answerId, false, reason.value.trim().slice(0, MAX_REASON));
+    });
+    showVote(view);
+    return box;
+  }
+  function showVote(view) {
+    var v = state.votes[view.answerId];
+    view.yes.setAttribute("aria-pressed", String(!!v && v.helpful === true));
+    view.no.setAttribute("aria-pressed", String(!!v && v.helpful === false));
+    view.form.hidden = !(v && v.helpful === false && !v.reason);
+    view.retry.hidden = !(v && v.status === "failed");
+    view.status.textContent = !v ? "" : v.status === "failed" ? "Your feedback was not sent." :
+      v.status === "sending" ? "" : v.reason ? "Thank you, your comment was sent." : "Thank you for your feedback.";
+  }
+  function vote(answerId, helpful, reason) {
+    var v = { helpful: helpful, reason: reason || "", status: "sending" };
+    state.votes[answerId] = v;
+    save();
+    voteBoxes.forEach(function (view) { if (view.answerId === answerId) showVote(view); });
+    var sender = state.sender;
+    fetch(SERVER + "/webhooks/rest/feedback", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: sender, answer_id: answerId, helpful: helpful, reason: v.reason || null }),
+    }).then(function (response) { v.status = response.ok ? "sent" : "failed"; })
+      .catch(function () { v.status = "failed"; })
+      .then(function () {
+        if (state.sender !== sender || state.votes[answerId] !== v) return;  // started over, or voted again
+        save();
+        voteBoxes.forEach(function (view) { if (view.answerId === answerId) showVote(view); });
+      });
   }
 
   /* A reply is a list of messages; a text and the custom payload after it share one bubble. */
@@ -228,6 +306,7 @@
     replaying = true;
     log.setAttribute("aria-live", "off");  // the old conversation is there to read, not to be announced again
     log.textContent = "";
+    voteBoxes = [];
     renderDisclaimer();
     state.history.forEach(function (entry) {
       if (entry.user) renderUser(entry.user);
@@ -324,7 +403,7 @@
     busy = false;
     typing.hidden = true;
     send.disabled = false;
-    state = { sender: newSender(), history: [], open: true };
+    state = { sender: newSender(), history: [], open: true, votes: {} };
     save();
     renderAll();
     input.focus();
