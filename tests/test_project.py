@@ -61,3 +61,24 @@ def test_every_project_path_the_docs_name_exists():
         named = set(re.findall(r"`((?:knowledge|data|tests|dialogue|actions|nlu|web|scripts|deploy|docs)/[\w./-]*)`", text))
         assert named, name
         assert [p for p in named if not (ROOT / p).exists()] == [], name
+
+
+def anchors(markdown: str) -> set:
+    """GitHub's anchors of the headings: lower case, punctuation dropped, spaces as hyphens."""
+    return {re.sub(r"[^\w\- ]", "", h.strip().lower()).replace(" ", "-") for h in re.findall(r"(?m)^#+ (.+)$", markdown)}
+
+
+def test_every_link_between_the_readme_and_the_docs_leads_somewhere():
+    pages = {ROOT / "README.md": README, **{ROOT / "docs" / name: text for name, text in DOCS.items()}}
+    broken = []
+    for page, text in pages.items():
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"^[a-z]+:", target):
+                continue  # http:, mailto:
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.exists():
+                broken.append(f"{page.name}: {target}")
+            elif anchor and linked.suffix == ".md" and anchor not in anchors(linked.read_text(encoding="utf-8")):
+                broken.append(f"{page.name}: {target} (no such heading)")
+    assert broken == []
