@@ -254,3 +254,17 @@ def test_the_command_refuses_a_store_that_is_not_sql(tmp_path, capsys):
     endpoints.write_text("action_endpoint:\n  url: http://127.0.0.1:5055/webhook\n")
     assert report_cli.main(["--endpoints", str(endpoints), "--out", str(tmp_path)]) == 2
     assert "names no SQL tracker store" in capsys.readouterr().err
+
+
+def test_make_forget_takes_the_messages_and_reasons_out_of_the_report(tmp_path):
+    from scripts.forget_conversations import forget
+
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'conversations.db'}")
+    fill_small_store(engine)
+    before = report.html(report.build(engine, days=365, now=NOW, kb=KB))
+    assert "too vague" in before and "where do I park" in before
+    store = SimpleNamespace(SQLEvent=SQLTrackerStore.SQLEvent, engine=engine)
+    assert forget(store, days=0.5, now=NOW)[0] == 5  # every conversation ended more than half a day ago
+    after = report.html(report.build(engine, days=365, now=NOW, kb=KB))
+    assert "too vague" not in after and "where do I park" not in after and "what is botox" not in after
+    engine.dispose()
