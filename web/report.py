@@ -456,7 +456,7 @@ def html_body(report: Report) -> str:
         out.append(f'<section class="gap">\n<h3>Gap {number}: {_messages(gap.count)}</h3>\n<ul>{examples}</ul>\n'
                    f"<p>Closest answer: {e(_closest(gap))}<br>\n"
                    f"Suggestion clicked next: {_pct(gap.clicked)}</p>\n"
-                   f'<pre aria-label="Training data for gap {number}"><code>{e(gap.snippet)}</code></pre>\n'
+                   f'<pre tabindex="0" aria-label="Training data for gap {number}"><code>{e(gap.snippet)}</code></pre>\n'
                    "</section>\n")
     out += ['<h2 id="emergencies">Emergencies by category</h2>\n',
             table("Emergencies by category", ["Category", "Replies"], [[c, n] for c, n in report.emergencies.items()],
