@@ -149,8 +149,11 @@ class ActionRespond(Action):
                 candidates += [self.kb.topics[t].treats for t in candidates if t in self.kb.topics]
             candidates = [t for t in dict.fromkeys(candidates) if t]
             if side.more_of_last and not turn.in_question and turn.last_answer:  # "which kind?"
-                return aspect, topics[0], turn.last_answer
+                sure = self.sure_answer(turn)
+                return None if sure not in (None, turn.last_answer) else (aspect, topics[0], turn.last_answer)
             answer_id = next(filter(None, (self.kb.followup(t, aspect, turn.last_answer) for t in candidates)), None)
+            if answer_id and self.sure_answer(turn) not in (None, answer_id):
+                return None  # the classifier is sure of another answer: the side's words were only a hint
             only_classifier = aspect == turn.followup_aspect and aspect not in turn.sides
             specific = not side.covered_only or only_classifier
             if not answer_id and only_classifier and self.in_context(turn):
@@ -164,6 +167,13 @@ class ActionRespond(Action):
                 return aspect, topics[0], None
         if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for
             return None if self.answered_in_context(turn) else (asked[0], topics[0], None)
+        return None
+
+    def sure_answer(self, turn: Turn) -> Optional[str]:
+        """The best answer of the turn's ranking when it is sure of it (config.SURE_CONFIDENCE), else None."""
+        answer = self.kb.answers.get(turn.intent) if turn.intent else None
+        if answer and answer.kind == "answer" and turn.confident and turn.confidence >= config.SURE_CONFIDENCE:
+            return turn.intent
         return None
 
     def answered_in_context(self, turn: Turn) -> bool:

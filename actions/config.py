@@ -14,6 +14,9 @@ ANSWER_MIN_CONFIDENCE = _float("ANSWER_MIN_CONFIDENCE", 0.40)
 ANSWER_MIN_CONFIDENCE_WITHOUT_TERM = _float("ANSWER_MIN_CONFIDENCE_WITHOUT_TERM", 0.50)
 # How far the best answer must lead the runner-up; closer than this is ambiguous and gets "did you mean".
 ANSWER_MIN_MARGIN = _float("ANSWER_MIN_MARGIN", 0.10)
+# From this confidence the classifier is sure: its answer decides over another answer the side rules found ("can
+# tablets give you cramps as a side effect?" asks what causes cramps); never over a referral or "not covered".
+SURE_CONFIDENCE = _float("SURE_CONFIDENCE", 0.90)
 # Below this, a candidate is too unlikely to be offered as "did you mean".
 CLARIFY_MIN_CONFIDENCE = _float("CLARIFY_MIN_CONFIDENCE", 0.10)
 # An unsure classifier's best answer is given when it belongs to the topic the question names, from this.

@@ -161,9 +161,9 @@ MAX_EVERYDAY_FALSE_ALARM_RATE = 0.01  # on each everyday set
 MIN_SCHEDULE_ANSWERED = 0.85  # schedule questions ("how often do people get the injections?") answered
 PATIENT_SETS = {"development": "tests/patients_dev.yml", "development 2": "tests/patients_dev2.yml",
                 "development 3": "tests/patients_dev3.yml", "development 4": "tests/patients_dev4.yml",
-                "sealed": "tests/patients_sealed.yml"}
+                "sealed": "tests/patients_sealed.yml", "sealed 2": "tests/patients_sealed2.yml"}
 QUESTION_KINDS = ("lay", "story", "typo", "dictated")
-# Targets on the sealed set (issue 11); the development set is reported beside it, without thresholds.
+# Targets on each sealed set (issue 11); the development set is reported beside it, without thresholds.
 PATIENT_TARGETS = {"overall": 0.92, "followup": 0.90, "unanswerable": 0.90, "off_topic": 1.0}
 PATIENT_CATEGORY_MINIMUM = 0.85
 MAX_WRONG_ANSWER_RATE = 0.02
@@ -340,10 +340,13 @@ def evaluate(url: str, limit: int = 0) -> Dict[str, Tuple[float, list, int]]:
     return figures
 
 
-def evaluate_patients(url: str, limit: int = 0) -> Dict[str, dict]:
-    """Both patient sets: the development set (misses listed) and the sealed one (aggregates only)."""
+def evaluate_patients(url: str, limit: int = 0, sealed: bool = True) -> Dict[str, dict]:
+    """The patient sets: the development sets (misses listed) and the sealed ones (aggregates only), or without
+    `sealed` the development sets alone (a working loop must not tune on a sealed figure)."""
     sets = {}
     for name, path in PATIENT_SETS.items():
+        if name.startswith("sealed") and not sealed:
+            continue
         print(f"Patient messages, {name} set ({path}) ...", flush=True)
         sets[name] = patient_figures(url, path, limit)
         for category, (share, _, n) in sets[name].items():
@@ -383,7 +386,7 @@ def render_patients(sets: Dict[str, dict]) -> List[str]:
         return []
     names = list(sets)
     lines = ["", "## Patient messages (tests/patients_*.yml)", "",
-             "Targets apply to the sealed set, measured as aggregates only; the development sets' misses are "
+             "Targets apply to each sealed set, measured as aggregates only; the development sets' misses are "
              "listed below and have been studied.", "",
              f"| figure | {' | '.join(names)} | target (sealed) |", "|---|" + "---|" * (len(names) + 1)]
     for name, label in PATIENT_LABELS.items():
@@ -393,7 +396,7 @@ def render_patients(sets: Dict[str, dict]) -> List[str]:
         cells = [f"{f[name][0]:.3f} ({f[name][2]})" if name in f else "" for f in sets.values()]
         lines.append(f"| {label} | {' | '.join(cells)} | {target} |")
     for set_name, figures in sets.items():
-        if set_name == "sealed":
+        if set_name.startswith("sealed"):  # aggregates only: its misses are never written
             continue
         lines += ["", f"### Misses, {set_name} set", ""]
         for name, (_, failures, _) in figures.items():
@@ -443,6 +446,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(ROOT / "results"), help="folder for eval.md and the NLU report")
     parser.add_argument("--patients-only", action="store_true", help="only the patient sets (a quick loop)")
     parser.add_argument("--triage-only", action="store_true", help="only the triage sets (a quick loop)")
+    parser.add_argument("--development-only", action="store_true",
+                        help="with --patients-only: only the development sets, never a sealed one (a working loop)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -456,7 +461,7 @@ def main(argv=None) -> int:
         quick = args.patients_only or args.triage_only
         figures = {} if quick else evaluate(url, args.limit)
         triage = {} if args.patients_only else triage_figures(url, args.limit)
-        return figures, triage, {} if args.triage_only else evaluate_patients(url, args.limit)
+        return figures, triage, {} if args.triage_only else evaluate_patients(url, args.limit, not args.development_only)
 
     if args.url:
         figures, triage, patients = measure(args.url)
@@ -469,7 +474,8 @@ def main(argv=None) -> int:
         ) as url:
             figures, triage, patients = measure(url)
     failed = (below_thresholds(figures, nlu) if figures else []) + triage_shortfalls(triage) + [
-        f"sealed {shortfall}" for shortfall in patient_shortfalls(patients.get("sealed", {}))
+        f"{name} {shortfall}" for name, figures in patients.items() if name.startswith("sealed")
+        for shortfall in patient_shortfalls(figures)
     ]
     (out / "eval.md").write_text(render(figures, nlu, failed, triage, patients), encoding="utf-8")
     print(f"Wrote {out / 'eval.md'}" + (f"; below thresholds: {failed}" if failed else "; all thresholds met"))

@@ -139,7 +139,8 @@ async def test_a_turn_naming_a_topic_is_read_by_meaning_within_it_in_a_conversat
 
 async def test_which_kind_asks_for_more_of_the_last_answer(dispatcher, make_tracker):
     slots = {"topic": "cervical_dystonia", "last_answer": "cd_causes"}
-    message, _ = await respond(dispatcher, make_tracker([("cd_other_name", 0.45)], "which kind", slots=slots))
+    ranking = [("cd_other_name", 0.45), ("cd_what_is", 0.3), ("out_of_scope", 0.25)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "which kind", slots=slots))
     assert message["custom"]["answer_id"] == "cd_causes"
 
 
@@ -594,3 +595,22 @@ async def test_the_best_answer_must_lead_the_runner_up_by_the_margin(dispatcher,
     tracker = make_tracker(ranking, "what should i know about that treatment")
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["kind"] == kind
+
+
+@pytest.mark.parametrize(
+    "confidence, expected", [(config.SURE_CONFIDENCE, "cd_cause_medication"), (0.6, "cd_medication_side_effects")]
+)
+async def test_a_sure_classifier_decides_over_the_answer_a_side_leads_to(dispatcher, make_tracker, confidence, expected):
+    """ "Side effect" leads to the tablets' side effects; a classifier sure that the question asks what causes
+    cramps decides. Below SURE_CONFIDENCE the side's answer stands."""
+    text = "can tablets give you muscle cramps as a side effect"
+    tablets = [{"entity": "topic", "value": "tablets", "start": 4, "end": 11}]
+    ranking = [("cd_cause_medication", confidence), ("cd_medication_side_effects", 0.02)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, entities=tablets))
+    assert message["custom"]["answer_id"] == expected
+
+
+async def test_a_sure_classifier_never_turns_not_covered_into_the_general_answer(dispatcher, make_tracker):
+    botox = [{"entity": "topic", "value": "botox", "start": 3, "end": 8}]
+    message, _ = await respond(dispatcher, make_tracker([("cd_botox_what", 0.99)], "is botox safe", entities=botox))
+    assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == "safety"
