@@ -1,7 +1,11 @@
 import http.client
 import json
 import os
+import random
+import shutil
 import socket
+import subprocess
+import tempfile
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -227,3 +231,60 @@ def enter_together(stack: ExitStack, managers: list) -> list:
         if future.exception() is None:
             stack.push(manager.__exit__)
     return [future.result() for future in futures]
+
+
+# ---- nginx, the production load balancer (deploy/nginx.conf) ----------------------------------------------
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+NGINX_TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+    require_service("nginx (Debian's package: make test-deps, as root)", found is not None)
+    return found
+
+
+def port_outside_the_ephemeral_range() -> int:
+    """A free port for nginx to bind once the replicas are up: outgoing connections (to PostgreSQL, Redis) take
+    ephemeral ports meanwhile, so one from free_port() may be gone by then."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    for port in random.sample(range(10_000, low), 200):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port between 10000 and {low}")
+
+
+def local_config(conf: str, addresses: dict, temp: Path, extra: str = "") -> str:
+    """deploy/nginx.conf with each of `addresses` (its text: the replacement) changed once, nginx's temporary
+    files in `temp` (Debian's are root's) and `extra` directives in its http block."""
+    for old, new in addresses.items():
+        assert conf.count(old) == 1, f"deploy/nginx.conf no longer has exactly one {old!r}: update this test"
+        conf = conf.replace(old, new)
+    temp_paths = "".join(f"\n    {kind}_temp_path {temp / kind};" for kind in NGINX_TEMP_PATHS)
+    return conf.replace("http {", "http {" + temp_paths + (f"\n    {extra}" if extra else ""), 1)
+
+
+def running_nginx(stack: ExitStack, logs: Path, addresses: dict, extra: str = "") -> SimpleNamespace:
+    """deploy/nginx.conf in Debian's nginx, with `local_config`'s changes; stopped when `stack` closes.
+    `url`: its first `listen` address; `error_log`: where it logs refused and failed-over requests."""
+    from scripts.servers import stop_process, wait_until_up
+
+    nginx = nginx_binary()
+    temp = Path(tempfile.mkdtemp(prefix="nginx-temp-"))  # nginx's workers run as nobody: a folder they can reach
+    temp.chmod(0o755)
+    stack.callback(shutil.rmtree, temp, ignore_errors=True)
+    conf = local_config(NGINX_CONF.read_text(), addresses, temp, extra)
+    (logs / "nginx.conf").write_text(conf)
+    error_log = logs / "error.log"
+    command = [nginx, "-p", str(logs), "-c", str(logs / "nginx.conf"), "-e", str(error_log),
+               "-g", f"daemon off; pid {logs / 'nginx.pid'};"]
+    subprocess.run([*command, "-t"], check=True, capture_output=True)
+    process = subprocess.Popen(command, stderr=stack.enter_context(open(logs / "nginx.out", "w")))
+    stack.callback(stop_process, process)
+    url = "http://" + addresses["listen 80;"].split()[1].rstrip(";")
+    wait_until_up(f"{url}/webhooks/rest/", process, "nginx", 20)
+    return SimpleNamespace(url=url, error_log=error_log, process=process)

@@ -7,77 +7,34 @@ escape the per-address rate limit with its own X-Forwarded-For; conversations wh
 with context, on the other one. Needs nginx (`make test-deps` installs it as root), PostgreSQL and Redis:
 skipped without them, failed with REQUIRE_SERVICES=1 (.ci/run).
 """
-import os
-import random
-import shutil
 import signal
-import socket
-import subprocess
-import tempfile
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import requests
 
-from scripts.servers import action_server, rasa_server, stop_process, wait_until_up
-from tests.conftest import (PRODUCTION_ENDPOINTS, ROOT, enter_together, event_counts, free_port, post, replica_env,
-                            require_service)
+from scripts.servers import action_server, rasa_server
+from tests.conftest import (PRODUCTION_ENDPOINTS, enter_together, event_counts, free_port, nginx_binary,
+                            port_outside_the_ephemeral_range, post, replica_env, running_nginx)
 
 pytestmark = pytest.mark.servers
 
-NGINX_CONF = ROOT / "deploy" / "nginx.conf"
 PER_ADDRESS = 20  # RATE_LIMIT_PER_ADDRESS of the replicas here: low, to reach it quickly
-TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-
-
-def nginx_binary() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
-    require_service("nginx (Debian's package: make test-deps, as root)", found is not None)
-    return found
-
-
-def port_outside_the_ephemeral_range() -> int:
-    """A free port for nginx to bind once the replicas are up: outgoing connections (to PostgreSQL, Redis) take
-    ephemeral ports meanwhile, so one from free_port() may be gone by then."""
-    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    for port in random.sample(range(10_000, low), 200):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port between 10000 and {low}")
-
-
-def local_config(conf: str, addresses: dict, temp: Path) -> str:
-    """deploy/nginx.conf with each of `addresses` (its text: the replacement) changed once, and nginx's
-    temporary files in `temp` (Debian's are root's)."""
-    for old, new in addresses.items():
-        assert conf.count(old) == 1, f"deploy/nginx.conf no longer has exactly one {old!r}: update this test"
-        conf = conf.replace(old, new)
-    temp_paths = "".join(f"\n    {kind}_temp_path {temp / kind};" for kind in TEMP_PATHS)
-    return conf.replace("http {", "http {" + temp_paths, 1)
 
 
 @pytest.fixture(scope="module")
 def site(services, tmp_path_factory):
     """nginx on a free port in front of two replicas and one action server; the second action server of the
     file is down (nothing listens at its address), so nginx must skip it too."""
-    nginx = nginx_binary()
+    nginx_binary()  # skipped (or failed) here without nginx, before any server starts
     logs = tmp_path_factory.mktemp("nginx")
-    # nginx's workers run as nobody: their temporary files need a folder they can reach.
-    temp = Path(tempfile.mkdtemp(prefix="nginx-temp-"))
-    temp.chmod(0o755)
     public, internal = port_outside_the_ephemeral_range(), port_outside_the_ephemeral_range()
     actions, no_actions = free_port(), free_port()
     replicas = [SimpleNamespace(port=free_port()) for _ in range(2)]
     with ExitStack() as stack:
-        stack.callback(shutil.rmtree, temp, ignore_errors=True)
         env = {**replica_env(services, f"http://127.0.0.1:{internal}/webhook"), "SANIC_PROXIES_COUNT": "1",
                "RATE_LIMIT_PER_ADDRESS": str(PER_ADDRESS)}
         for replica in replicas:
@@ -89,20 +46,12 @@ def site(services, tmp_path_factory):
         for replica, process in zip(replicas, processes[1:]):
             replica.process = process
 
-        conf = local_config(NGINX_CONF.read_text(), {
+        nginx = running_nginx(stack, logs, {
             "rasa-1:5005": f"127.0.0.1:{replicas[0].port}", "rasa-2:5005": f"127.0.0.1:{replicas[1].port}",
             "actions-1:5055": f"127.0.0.1:{actions}", "actions-2:5055": f"127.0.0.1:{no_actions}",
             "listen 80;": f"listen 127.0.0.1:{public};", "listen 5055;": f"listen 127.0.0.1:{internal};",
-        }, temp)
-        (logs / "nginx.conf").write_text(conf)
-        error_log = logs / "error.log"
-        command = [nginx, "-p", str(logs), "-c", str(logs / "nginx.conf"), "-e", str(error_log),
-                   "-g", f"daemon off; pid {logs / 'nginx.pid'};"]
-        subprocess.run([*command, "-t"], check=True, capture_output=True)
-        process = subprocess.Popen(command, stderr=stack.enter_context(open(logs / "nginx.out", "w")))
-        stack.callback(stop_process, process)
-        url = f"http://127.0.0.1:{public}"
-        wait_until_up(f"{url}/webhooks/rest/", process, "nginx", 20)
+        })
+        url, error_log = nginx.url, nginx.error_log
         yield SimpleNamespace(url=url, replicas=replicas, error_log=error_log, logs=logs)
 
 

@@ -1,12 +1,14 @@
 """Scale-out on PostgreSQL and Redis, with the real servers and the production endpoints file.
 
 Two Rasa replicas (deploy/endpoints.production.yml: conversations in PostgreSQL, conversation locks in Redis)
-behind deploy/balancer.py, calling two action servers behind another balancer. Twenty conversations go on while
-the busiest replica is killed; a replica restarted mid-conversation goes on with context; a replica whose
-tracker store becomes unreachable answers 503 and recovers. Needs PostgreSQL on 127.0.0.1:5432 (user postgres,
+and two action servers, each pair behind deploy/nginx.conf in Debian's nginx, as in production. Twenty
+conversations, each from its own address, go on while the busiest replica is killed; a replica restarted mid-conversation goes on with context; a replica whose
+tracker store becomes unreachable answers 503 and recovers. Needs nginx (`make test-deps`), PostgreSQL on 127.0.0.1:5432 (user postgres,
 no password) and Redis on 127.0.0.1:6379: skipped without them, failed with REQUIRE_SERVICES=1. A fresh
 database and a fresh Redis key prefix are used and removed at the end.
 """
+import http.client
+import json
 import re
 import signal
 import socket
@@ -23,10 +25,10 @@ from typing import Dict, List, Optional
 import pytest
 import requests
 
-from deploy.balancer import running_balancer
 from scripts.evaluate import ask
 from scripts.servers import action_server, rasa_server
-from tests.conftest import PG, PRODUCTION_ENDPOINTS, enter_together, event_counts, free_port, replica_env
+from tests.conftest import (PG, PRODUCTION_ENDPOINTS, enter_together, event_counts, free_port, nginx_binary,
+                            port_outside_the_ephemeral_range, replica_env, running_nginx)
 
 pytestmark = pytest.mark.servers
 
@@ -104,9 +106,9 @@ class Cluster:
     def __init__(self, stack: ExitStack, services, logs, action_url: str) -> None:
         self.stack, self.services, self.logs, self.action_url = stack, services, logs, action_url
         self.replicas: Dict[str, SimpleNamespace] = {}  # by URL
-        self.conversations: List[str] = []  # the senders of the first test, continued by the second
+        self.conversations: Dict[str, str] = {}  # the senders of the first test (their addresses), continued later
         self.forwarded: Optional[SimpleNamespace] = None
-        self.balancer = None  # over the replicas, once they are up
+        self.url, self.error_log = "", None  # nginx's, once the replicas are up
 
     def replica(self, port: int, db_port: int = PG[1]) -> SimpleNamespace:
         """A Rasa replica on the production endpoints file, its log in `logs`; `start` starts it."""
@@ -142,30 +144,48 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(services, tmp_path_factory):
-    """Two action servers behind a balancer, two Rasa replicas behind another; `cluster.balancer.url`."""
+    """Two action servers and two Rasa replicas, each pair behind nginx (deploy/nginx.conf); `cluster.url`. The
+    test's copy of the file adds one header, X-Upstream: the replica that answered."""
+    nginx_binary()  # skipped (or failed) here without nginx, before any server starts
     logs = tmp_path_factory.mktemp("scale-out")
     with ExitStack() as stack:
+        public, internal = port_outside_the_ephemeral_range(), port_outside_the_ephemeral_range()
         action_ports = [free_port(), free_port()]
         action_logs = [stack.enter_context(open(logs / f"actions-{port}.log", "w")) for port in action_ports]
-        actions = stack.enter_context(running_balancer([f"http://127.0.0.1:{p}" for p in action_ports], free_port()))
-        cluster = Cluster(stack, services, logs, actions.url)
+        cluster = Cluster(stack, services, logs, f"http://127.0.0.1:{internal}")
         replicas = [cluster.replica(free_port()), cluster.replica(free_port())]
         started = time.monotonic()
         enter_together(stack, [action_server(p, log) for p, log in zip(action_ports, action_logs)])
         cluster.start(*replicas)
         print(f"\n2 action servers and 2 Rasa replicas up in {time.monotonic() - started:.0f} s; logs in {logs}")
-        cluster.balancer = stack.enter_context(running_balancer([r.url for r in replicas], free_port()))
+        nginx = running_nginx(stack, logs, {
+            "rasa-1:5005": f"127.0.0.1:{replicas[0].port}", "rasa-2:5005": f"127.0.0.1:{replicas[1].port}",
+            "actions-1:5055": f"127.0.0.1:{action_ports[0]}", "actions-2:5055": f"127.0.0.1:{action_ports[1]}",
+            "listen 80;": f"listen 127.0.0.1:{public};", "listen 5055;": f"listen 127.0.0.1:{internal};",
+        }, extra="add_header X-Upstream $upstream_addr always;")
+        cluster.url, cluster.error_log = nginx.url, nginx.error_log
         yield cluster
 
 
-def turn(url: str, sender: str, text: str, expected: str) -> dict:
-    """One message; `got` is the answer id, or the error (ask() gives up after 30 s)."""
-    started = time.monotonic()
+def turn(url: str, sender: str, text: str, expected: str, address: str = "127.0.0.1") -> dict:
+    """One message from `address`; `got` is the answer id, or the error; `upstream` the replica that answered
+    through nginx (its X-Upstream header)."""
+    started, upstream = time.monotonic(), None
+    host, port = url.split("//")[1].split(":")
     try:
-        got = ask(url, sender, text)["answer_id"]
-    except (requests.RequestException, AssertionError) as error:
+        connection = http.client.HTTPConnection(host, int(port), timeout=30, source_address=(address, 0))
+        body = json.dumps({"sender": sender, "message": text})
+        connection.request("POST", "/webhooks/rest/webhook", body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        upstream, messages = response.getheader("X-Upstream"), json.loads(response.read())
+        connection.close()
+        assert response.status == 200, response.status
+        customs = [m["custom"] for m in messages if "custom" in m and m["custom"]["kind"] != "disclaimer"]
+        got = customs[0]["answer_id"]
+    except (OSError, ValueError, AssertionError, IndexError) as error:
         got = f"{type(error).__name__}: {error}"
-    return {"sender": sender, "text": text, "expected": expected, "got": got, "seconds": time.monotonic() - started}
+    return {"sender": sender, "text": text, "expected": expected, "got": got, "upstream": upstream,
+            "seconds": time.monotonic() - started}
 
 
 def wrong(turns: List[dict]) -> List[dict]:
@@ -174,56 +194,63 @@ def wrong(turns: List[dict]) -> List[dict]:
 
 # ---- the tests ------------------------------------------------------------------------------------------
 def test_conversations_go_on_when_a_replica_is_killed(cluster, services):
-    senders = [uuid.uuid4().hex for _ in range(20)]
-    victim = Counter(cluster.balancer.rank(sender)[0] for sender in senders).most_common(1)[0][0]
-    halfway = threading.Barrier(len(senders) + 1, timeout=180)
+    # nginx keeps a client address on one replica (hash $remote_addr): each conversation has its own address.
+    conversations = {uuid.uuid4().hex: f"127.0.1.{n}" for n in range(1, 21)}
+    replica_of: Dict[str, str] = {}  # sender -> the replica that answered its first turns
+    halfway = threading.Barrier(len(conversations) + 1, timeout=180)
 
     def conversation(sender: str) -> List[dict]:
+        address = conversations[sender]
         try:
-            turns = [turn(cluster.balancer.url, sender, *t) for t in BEFORE_THE_KILL]
+            turns = [turn(cluster.url, sender, *t, address) for t in BEFORE_THE_KILL]
+            replica_of[sender] = f"http://{turns[-1]['upstream']}"
             halfway.wait()
-            return turns + [turn(cluster.balancer.url, sender, *t) for t in AFTER_THE_KILL]
+            return turns + [turn(cluster.url, sender, *t, address) for t in AFTER_THE_KILL]
         except BaseException:
             halfway.abort()
             raise
 
     started = time.monotonic()
-    with ThreadPoolExecutor(len(senders)) as pool:
-        futures = [pool.submit(conversation, sender) for sender in senders]
+    with ThreadPoolExecutor(len(conversations)) as pool:
+        futures = [pool.submit(conversation, sender) for sender in conversations]
         try:
             halfway.wait()
         except threading.BrokenBarrierError:
             [future.result() for future in futures]  # raises the conversation's own error
             raise
+        victim = Counter(replica_of.values()).most_common(1)[0][0]
+        assert victim in cluster.replicas, (victim, list(cluster.replicas))
         # Kill the busiest replica in the middle of turns: once it holds a conversation's lock in Redis. The
         # next turn of that conversation waits until the dead replica's ticket expires (TICKET_LOCK_LIFETIME).
         # That needs the TicketLock fix of web/rasa_patches.py: Rasa 3.6.21 never lets that turn through.
-        locks = [f"{services.prefix}:lock:{s}" for s in senders if cluster.balancer.rank(s)[0] == victim]
+        locks = [f"{services.prefix}:lock:{s}" for s, replica in replica_of.items() if replica == victim]
         deadline = time.monotonic() + 10
         while not services.redis.exists(*locks) and time.monotonic() < deadline:
             time.sleep(0.002)
-        in_flight = cluster.balancer.in_flight[victim]
         cluster.end(victim, signal.SIGKILL)
         orphaned = services.redis.exists(*locks)
         turns = [t for future in futures for t in future.result()]
     seconds = time.monotonic() - started
     (survivor,) = cluster.running()
-    last = [turn(survivor, sender, *ON_THE_SURVIVOR) for sender in senders]
-    cluster.conversations = senders
+    last = [turn(survivor, sender, *ON_THE_SURVIVOR) for sender in conversations]
+    cluster.conversations = conversations
+    victim_port = victim.rsplit(":", 1)[1]
+    failed_over = [line for line in cluster.error_log.read_text().splitlines() if f":{victim_port}/" in line]
 
     latencies = sorted(t["seconds"] for t in turns)
-    print(f"\nscale-out: {len(senders)} conversations, {len(turns)} turns through the balancer in {seconds:.1f} s; "
-          f"the busiest of 2 replicas SIGKILLed halfway with {in_flight} turns in flight ({orphaned} holding its "
-          f"conversation's lock); turn latency median {statistics.median(latencies) * 1000:.0f} ms, max "
-          f"{latencies[-1]:.1f} s; {cluster.balancer.failovers} requests failed over; {len(last)} more follow-ups "
+    print(f"\nscale-out: {len(conversations)} conversations, {len(turns)} turns through nginx in {seconds:.1f} s; "
+          f"the busiest of 2 replicas ({len(locks)} conversations) SIGKILLed halfway, {orphaned} holding its "
+          f"conversation's lock; turn latency median {statistics.median(latencies) * 1000:.0f} ms, max "
+          f"{latencies[-1]:.1f} s; {len(failed_over)} requests failed over by nginx; {len(last)} more follow-ups "
           f"on the survivor, max {max(t['seconds'] for t in last) * 1000:.0f} ms")
     assert wrong(turns) == []
     assert wrong(last) == []
+    assert failed_over, "nginx sent nothing to the killed replica: the test did not test a failover"
     sent = len(BEFORE_THE_KILL) + len(AFTER_THE_KILL) + 1
-    counts = event_counts(services, senders)
+    counts = event_counts(services, list(conversations))
     assert {s: c["user"] for s, c in counts.items() if c["user"] != sent} == {}, f"expected {sent} user events"
     assert {s: c["bot"] for s, c in counts.items() if c["bot"] < sent} == {}, f"expected >= {sent} bot events"
-    assert services.redis.exists(*[f"{services.prefix}:lock:{s}" for s in senders]) == 0, "a lock was left behind"
+    assert services.redis.exists(*[f"{services.prefix}:lock:{s}" for s in conversations]) == 0, "a lock was left"
 
 
 def test_a_rasa_server_restarted_mid_conversation_continues_with_context_on_postgresql(cluster, forwarder, services):
@@ -232,15 +259,16 @@ def test_a_rasa_server_restarted_mid_conversation_continues_with_context_on_post
     assert ask(running[0], sender, "what is prolotherapy")["answer_id"] == "ms_prolotherapy_what"
     for url in running:
         cluster.end(url, signal.SIGTERM)
-    # A new process at the first replica's address, behind the balancer again; its tracker store reaches the
+    # A new process at the first replica's address, behind nginx again; its tracker store reaches the
     # same database through the forwarder (used by the next test).
     started = time.monotonic()
     restarted = cluster.through_forwarder(forwarder, port=next(iter(cluster.replicas.values())).port)
     print(f"\nrestart: every replica stopped (SIGTERM), a new one up in {time.monotonic() - started:.0f} s")
     assert ask(restarted.url, sender, "where are the injections given?")["answer_id"] == "ms_prolotherapy_where"
     assert event_counts(services, [sender])[sender]["user"] == 2
-    # The first test's conversations go on there too, through the balancer.
-    assert wrong([turn(cluster.balancer.url, s, *AFTER_THE_RESTART) for s in cluster.conversations]) == []
+    # The first test's conversations go on there too, through nginx, each from its address.
+    conversations = cluster.conversations.items()
+    assert wrong([turn(cluster.url, s, *AFTER_THE_RESTART, address) for s, address in conversations]) == []
 
 
 def test_the_tracker_store_unreachable_gives_503_and_the_server_recovers(cluster, forwarder):
