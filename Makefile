@@ -29,7 +29,7 @@ setup: $(BIN)/.installed ## Create the virtual environment (Python 3.10) and ins
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-test-deps: node_modules/.package-lock.json ## Install what the browser and balancer tests need: Debian's chromium and nginx (as root), axe-core (npm)
+test-deps: node_modules/.package-lock.json ## Install what the browser and load-balancer tests need: Debian's chromium and nginx (as root), axe-core (npm)
 	@missing=""; command -v chromium >/dev/null || missing=" chromium"; \
 	  command -v nginx >/dev/null || test -x /usr/sbin/nginx || missing="$$missing nginx"; \
 	  if [ -z "$$missing" ]; then exit 0; fi; \

@@ -25,6 +25,8 @@ EMERGENCY = "emergency"
 SYMPTOM = "describe_symptom"  # an everyday symptom told without a question
 HANDOFF = "request_human"
 MAX_EARLIER_TOPICS = 3
+CARRIED_SLOTS = ("topic", "earlier_topics", "last_answer", "disclaimer_said")  # into a session started by rollover
+MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
 knowledge_base()  # read and checked when the action server starts: contradicting knowledge files stop it here
 
 
@@ -46,6 +48,10 @@ class ActionRespond(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        events = self.respond(dispatcher, tracker)
+        return events + self.rollover(dispatcher, tracker, events)
+
+    def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         disclaimer = []
         if not tracker.get_slot("disclaimer_said"):  # action_session_start failed (action server down): say it now
             disclaimer = ActionSessionStart.disclaim(dispatcher)
@@ -68,6 +74,27 @@ class ActionRespond(Action):
             what = " or ".join(self.safety_rules.categories[c]["label"] for c in turn.screening.history)
             dispatcher.utter_message(text=self.kb.message("history_reminder", what=what))
         return disclaimer + events
+
+    @staticmethod
+    def rollover(dispatcher: CollectingDispatcher, tracker: Tracker, events: List[Dict]) -> List[Dict[Text, Any]]:
+        """After config.MAX_SESSION_TURNS turns a new session starts behind this reply, with the conversation's
+        slots, this reply's buttons and the answers given lately carried over (for follow-ups, the `/` rule
+        and votes). Rasa loads, replays and sends every event of a session at every turn: this keeps a turn's
+        cost flat however long the conversation goes on. The patient sees nothing of it."""
+        if sum(1 for e in tracker.events if e.get("event") == "user") < config.MAX_SESSION_TURNS:
+            return []
+        slots = {name: tracker.get_slot(name) for name in CARRIED_SLOTS}
+        slots.update({e["name"]: e["value"] for e in events if e.get("event") == "slot" and e["name"] in slots})
+        replies = [e.get("data") or {} for e in tracker.events if e.get("event") == "bot"]
+        replies += [{"custom": m.get("custom"), "buttons": m.get("buttons")} for m in dispatcher.messages]
+        given = list(tracker.get_slot("given_answers") or [])
+        for custom in (r.get("custom") or {} for r in replies):
+            if custom.get("kind") == "answer" and custom.get("answer_id"):
+                given = [a for a in given if a != custom["answer_id"]] + [custom["answer_id"]]
+        offered = [c["payload"] for m in dispatcher.messages
+                   for c in [*(m.get("buttons") or []), *((m.get("custom") or {}).get("suggestions") or [])]]
+        return [SessionStarted(), *(SlotSet(name, value) for name, value in slots.items() if value is not None),
+                SlotSet("given_answers", given[-MAX_CARRIED_ANSWERS:]), SlotSet("offered_payloads", offered)]
 
     def reply(self, dispatcher: CollectingDispatcher, turn: Turn) -> List[Dict[Text, Any]]:
         """The decision ladder: the first step that fits the turn gives the reply."""

@@ -614,3 +614,22 @@ async def test_a_sure_classifier_never_turns_not_covered_into_the_general_answer
     botox = [{"entity": "topic", "value": "botox", "start": 3, "end": 8}]
     message, _ = await respond(dispatcher, make_tracker([("cd_botox_what", 0.99)], "is botox safe", entities=botox))
     assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == "safety"
+
+
+async def test_a_long_conversation_goes_on_in_a_new_session_with_what_it_needs(dispatcher, make_tracker):
+    """At MAX_SESSION_TURNS a new session starts behind the reply: the slots, this reply's buttons and the
+    answers given are carried into it, so follow-ups, the `/` rule and votes go on."""
+    earlier = {"event": "bot", "text": "...", "data": {"custom": {"kind": "answer", "answer_id": "cd_cure"}}}
+    turns = [{"event": "user", "text": "hi"}, earlier] * config.MAX_SESSION_TURNS
+    slots = {"topic": "botox", "last_answer": "cd_cure", "earlier_topics": ["cervical_dystonia"]}
+    tracker = make_tracker([("cd_botox_frequency", 0.9)], "how often do i need botox", slots=slots)
+    tracker.events = turns
+    message, events = await respond(dispatcher, tracker)
+    start = events.index(SessionStarted())
+    carried = {e["name"]: e["value"] for e in events[start:] if e["event"] == "slot"}
+    assert carried["last_answer"] == "cd_botox_frequency" and carried["topic"] == "botox"
+    assert carried["earlier_topics"] == ["cervical_dystonia"] and carried["disclaimer_said"] is True
+    assert carried["given_answers"] == ["cd_cure", "cd_botox_frequency"]
+    assert carried["offered_payloads"] == [s["payload"] for s in message["custom"]["suggestions"]]
+    tracker.events = turns[2:]  # one turn fewer: the session goes on
+    assert SessionStarted() not in (await ActionRespond().run(CollectingDispatcher(), tracker, domain={}))

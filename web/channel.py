@@ -198,7 +198,8 @@ class PatientChannel(InputChannel):
             store = request.app.ctx.agent.tracker_store
             try:
                 tracker = await store.retrieve(data["sender"])
-                if not tracker or data["answer_id"] not in given_answers(list(tracker.events)):
+                given = given_answers(list(tracker.events)) | set(tracker.get_slot("given_answers") or []) if tracker else set()
+                if data["answer_id"] not in given:
                     return response.json({"error": "this conversation was not given that answer"}, status=404)
                 if not hasattr(store, "engine"):
                     return response.json({"error": "votes need an SQL conversation store"}, status=501)
@@ -223,7 +224,9 @@ class PatientChannel(InputChannel):
 
     async def offered(self, request: Request, sender: str) -> Set[str]:
         tracker = await request.app.ctx.agent.tracker_store.retrieve(sender)
-        return offered_payloads(list(tracker.events)) if tracker else set()
+        if not tracker:
+            return set()
+        return offered_payloads(list(tracker.events)) | set(tracker.get_slot("offered_payloads") or [])
 
 
 def refuse_body(request: Request) -> Optional[HTTPResponse]:

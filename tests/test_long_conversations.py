@@ -1,0 +1,79 @@
+"""Long conversations over REST, with the real servers on SQLite: a turn's cost does not grow with the
+conversation, and a conversation that goes on in a new session (actions/actions.py, `rollover`, every
+MAX_SESSION_TURNS turns) keeps its context, its offered buttons, its votes and its single disclaimer."""
+import sqlite3
+import statistics
+import time
+import uuid
+
+import pytest
+import requests
+
+from actions import config
+from scripts.servers import ONE_ADDRESS_ENV, running_servers, sqlite_store
+from tests.conftest import free_port
+
+pytestmark = pytest.mark.servers
+
+QUESTIONS = ["what is cervical dystonia", "how is it treated", "what is prolotherapy", "can massage help",
+             "what causes muscle spasms", "what is botox used for in cervical dystonia", "how often?"]
+
+
+@pytest.fixture(scope="module")
+def long_server(tmp_path_factory):
+    """Both servers, with no per-sender rate limit (one conversation sends hundreds of messages here)."""
+    database = tmp_path_factory.mktemp("long") / "conversations.db"
+    env = {**ONE_ADDRESS_ENV, "RATE_LIMIT_PER_SENDER": "1000000"}
+    with running_servers(rasa_port=free_port(), action_port=free_port(), stores=sqlite_store(database), env=env) as url:
+        yield url, database
+
+
+def send(url: str, sender: str, text: str) -> list:
+    response = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=30)
+    response.raise_for_status()
+    return response.json()
+
+
+def custom(messages: list) -> dict:
+    (payload,) = [m["custom"] for m in messages if "custom" in m and m["custom"]["kind"] != "disclaimer"]
+    return payload
+
+
+def test_a_conversation_goes_on_across_a_new_session_as_if_nothing_happened(long_server):
+    url, database = long_server
+    sender = uuid.uuid4().hex
+    replies = [send(url, sender, "what is prolotherapy")]
+    assert custom(replies[0])["answer_id"] == "ms_prolotherapy_what"
+    for n in range(config.MAX_SESSION_TURNS - 2):
+        replies.append(send(url, sender, QUESTIONS[n % 5]))
+    # The last turn of the first session: its buttons are offered just before the new session starts.
+    replies.append(send(url, sender, "what is botox used for in cervical dystonia"))
+    offered = next(s for s in custom(replies[-1])["suggestions"] if s["payload"] != "/cd_botox_frequency")
+    followup = send(url, sender, "how often?")
+    assert custom(followup)["answer_id"] == "cd_botox_frequency", "the topic was lost with the new session"
+    clicked = send(url, sender, offered["payload"])
+    assert custom(clicked)["answer_id"] == offered["payload"][1:], "the offered button was refused"
+    vote = {"sender": sender, "answer_id": "ms_prolotherapy_what", "helpful": True}
+    assert requests.post(f"{url}/webhooks/rest/feedback", json=vote, timeout=10).status_code == 200
+    disclaimers = [m for r in [*replies, followup, clicked] for m in r
+                   if m.get("custom", {}).get("kind") == "disclaimer"]
+    assert len(disclaimers) == 1
+    with sqlite3.connect(database) as db:
+        (sessions,) = db.execute("SELECT count(*) FROM events WHERE sender_id = ? AND type_name = 'session_started'",
+                                 (sender,)).fetchone()
+    assert sessions == 2, "no new session was started (or more than one)"
+
+
+def test_a_turns_cost_does_not_grow_with_the_conversation(long_server):
+    """p50 of the last 20 of 500 turns (a whole session's cycle) at most 1.5 times p50 around turn 5."""
+    url, _ = long_server
+    sender = uuid.uuid4().hex
+    seconds = []
+    for n in range(500):
+        started = time.perf_counter()
+        send(url, sender, QUESTIONS[n % len(QUESTIONS)])
+        seconds.append(time.perf_counter() - started)
+    early, late = statistics.median(seconds[2:8]), statistics.median(seconds[-20:])
+    print(f"\none conversation of 500 turns: p50 around turn 5 {early * 1000:.1f} ms, over turns 481-500 "
+          f"{late * 1000:.1f} ms ({late / early:.2f} times)")
+    assert late <= 1.5 * early
