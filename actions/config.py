@@ -33,4 +33,4 @@ FOLLOWUP_MIN_SIMILARITY = _float("FOLLOWUP_MIN_SIMILARITY", 0.72)
 MAX_WORDS_NAMING_ONLY = 4
 # A conversation longer than this many turns goes on in a new session (actions.py, `rollover`), so a turn's cost
 # does not grow with the conversation.
-MAX_SESSION_TURNS = int(os.environ.get("MAX_SESSION_TURNS", 20))
+MAX_SESSION_TURNS = int(os.environ.get("MAX_SESSION_TURNS", 12))

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,9 @@ DEFAULT_CONFIG = ROOT / ".venv/lib/python3.10/site-packages/rasa/cli/initial_pro
 BENCH_CACHE = ROOT / "models" / "bench"  # trained contender models, by the hash of their inputs
 ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
 LOADS = (8, 32)
+# The Rasa contenders' servers: no per-address limit (every client is 127.0.0.1) and none per sender (the long
+# conversation sends hundreds of messages in a row).
+SERVER_ENV = {**ONE_ADDRESS_ENV, "RATE_LIMIT_PER_SENDER": "1000000"}
 TURNS = 6  # messages per conversation: each client starts a new conversation after this many
 
 
@@ -184,7 +188,7 @@ def rasa_contender(model: Path, port: int, store: bool = True) -> Iterator[dict]
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryFile("w") as logfile, running_servers(
         rasa_port=port, action_port=port + 1, log=logfile, processes=processes, model=model,
-        stores=sqlite_store(Path(folder) / "conversations.db") if store else None, env=ONE_ADDRESS_ENV,
+        stores=sqlite_store(Path(folder) / "conversations.db") if store else None, env=SERVER_ENV,
     ) as url:
         ready = time.perf_counter() - start
         yield {"url": url, "ready_s": ready, "pids": [p.pid for p in processes]}
@@ -266,6 +270,18 @@ def search_contender(port: int) -> Iterator[dict]:
         process.wait(timeout=10)
 
 
+def long_conversation(url: str, turns: int) -> dict:
+    """One conversation of `turns` held-out questions, one after another: p50 around turn 5 and over the last
+    20 turns (a whole cycle of sessions, actions/actions.py `rollover`)."""
+    sender, texts, seconds = uuid.uuid4().hex, questions(), []
+    for n in range(turns):
+        started = time.perf_counter()
+        evaluate.ask(url, sender, texts[n % len(texts)], strict=False)
+        seconds.append(time.perf_counter() - started)
+    early, late = statistics.median(seconds[2:8]), statistics.median(seconds[-20:])
+    return {"turns": turns, "early_p50_ms": round(early * 1000, 1), "late_p50_ms": round(late * 1000, 1)}
+
+
 def measure(name: str, contender: dict, args) -> dict:
     url = contender["url"]
     log(f"{name}: ready in {contender['ready_s']:.1f} s; warming up")
@@ -279,12 +295,15 @@ def measure(name: str, contender: dict, args) -> dict:
         loads[clients] = load_test(url, clients, args.requests, args.seconds)
         log(f"{name}:   {loads[clients]['throughput']} msg/s, p95 {loads[clients]['p95_ms']} ms, "
             f"{loads[clients]['errors']} errors")
+    log(f"{name}: one conversation of {args.long_turns} messages")
+    long = long_conversation(url, args.long_turns)
+    log(f"{name}:   p50 {long['early_p50_ms']} ms around turn 5, {long['late_p50_ms']} ms over the last 20")
     rss = rss_mb(contender["pids"])
     log(f"{name}: answer accuracy on held-out questions")
     accuracy = answer_accuracy(url, args.accuracy_limit)
     log(f"{name}: accuracy {accuracy:.3f}, memory {rss:.0f} MB")
     return {"name": name, "train_s": contender.get("train_s"), "ready_s": contender["ready_s"], "rss_mb": rss,
-            "single": single, "loads": loads, "accuracy": accuracy}
+            "single": single, "loads": loads, "long": long, "accuracy": accuracy}
 
 
 # ---- report -------------------------------------------------------------------------------------------
@@ -298,7 +317,8 @@ def render(results: List[dict], args, started: str, elapsed: float) -> str:
     memory = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
                       if line.startswith("MemTotal"))) / 1024 / 1024
     header = ("| | training s | start to ready s | memory MB | p50 ms | p95 ms | p99 ms | "
-              + " | ".join(f"{c} clients msg/s (errors), p95 ms" for c in LOADS) + " | answer accuracy |")
+              + " | ".join(f"{c} clients msg/s (errors), p95 ms" for c in LOADS)
+              + f" | one conversation, p50 ms at turn 5 / turns {args.long_turns - 19}-{args.long_turns} | answer accuracy |")
     lines = ["# Benchmarks", "",
              f"Run: `make bench`, {started}, in {elapsed / 60:.1f} min{' (quick smoke run)' if args.quick else ''}.",
              f"Machine: {os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}, "
@@ -310,11 +330,14 @@ def render(results: List[dict], args, started: str, elapsed: float) -> str:
         train_s = f"{r['train_s']:.1f}" if r["train_s"] is not None else "n/a"
         s = r["single"]
         lines.append(f"| {LABELS[r['name']]} | {train_s} | {r['ready_s']:.1f} | {r['rss_mb']:.0f} | "
-                     f"{s['p50_ms']} | {s['p95_ms']} | {s['p99_ms']} | {loads} | {r['accuracy']:.3f} |")
+                     f"{s['p50_ms']} | {s['p95_ms']} | {s['p99_ms']} | {loads} | "
+                     f"{r['long']['early_p50_ms']} / {r['long']['late_p50_ms']} | {r['accuracy']:.3f} |")
     lines += ["", "- Latency: REST round trip of held-out questions, one client (conversations of 6 messages), after 10 "
               f"warm-up requests; {args.single} requests.",
               f"- Load: {LOADS} concurrent clients, each in conversations of {TURNS} messages, at most "
               f"{args.requests} requests or {args.seconds:.0f} s per run.",
+              f"- One conversation: {args.long_turns} held-out questions in one conversation, one after another; p50 "
+              "around turn 5 (turns 3-8) and over the last 20 turns.",
               "- The Rasa contenders keep conversations in SQLite, as `make run` does (endpoints.yml), except the "
               "row \"conversations in memory\": the same model with Rasa's in-memory tracker store.",
               "- Memory: resident set of the serving processes (Rasa server + action server, or the search "
@@ -362,7 +385,8 @@ def main(argv=None) -> int:
     if args.serve_search:
         serve_search(args.serve_search)
         return 0
-    args.single, args.requests, args.seconds, args.accuracy_limit = (20, 40, 10.0, 10) if args.quick else (200, 1000, 30.0, 0)
+    args.single, args.requests, args.seconds, args.accuracy_limit, args.long_turns = (
+        (20, 40, 10.0, 10, 30) if args.quick else (200, 1000, 30.0, 0, 500))
     args.default_cached = None
     out = Path(args.out)
     started, clock = datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), time.perf_counter()

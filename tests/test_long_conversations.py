@@ -1,10 +1,13 @@
 """Long conversations over REST, with the real servers on SQLite: a turn's cost does not grow with the
-conversation, and a conversation that goes on in a new session (actions/actions.py, `rollover`, every
+conversation, a client driving one long conversation at its rate limit does not slow other patients, and a
+conversation that goes on in a new session (actions/actions.py, `rollover`, every
 MAX_SESSION_TURNS turns) keeps its context, its offered buttons, its votes and its single disclaimer."""
 import sqlite3
 import statistics
+import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -12,6 +15,7 @@ import requests
 from actions import config
 from scripts.servers import ONE_ADDRESS_ENV, running_servers, sqlite_store
 from tests.conftest import free_port
+from web.channel import RATE_LIMIT_PER_SENDER
 
 pytestmark = pytest.mark.servers
 
@@ -77,3 +81,48 @@ def test_a_turns_cost_does_not_grow_with_the_conversation(long_server):
     print(f"\none conversation of 500 turns: p50 around turn 5 {early * 1000:.1f} ms, over turns 481-500 "
           f"{late * 1000:.1f} ms ({late / early:.2f} times)")
     assert late <= 1.5 * early
+
+
+def patients_p95(url: str, seconds: float, patients: int = 8) -> float:
+    """p95 of the turns of `patients` conversations of 5 turns each, one after another, for `seconds`."""
+    stop, samples = time.monotonic() + seconds, []
+
+    def patient(_: int) -> None:
+        while time.monotonic() < stop:
+            sender = uuid.uuid4().hex
+            for text in QUESTIONS[:5]:
+                started = time.perf_counter()
+                send(url, sender, text)
+                samples.append(time.perf_counter() - started)
+
+    with ThreadPoolExecutor(patients) as pool:
+        list(pool.map(patient, range(patients)))
+    return statistics.quantiles(samples, n=20)[-1]
+
+
+def test_a_1000_turn_conversation_at_its_rate_limit_does_not_slow_other_patients(long_server):
+    """A client that has sent 1,000 messages in one conversation goes on at the per-sender limit
+    (RATE_LIMIT_PER_SENDER a minute) while 8 patients talk: their p95 rises at most 1.5 times."""
+    url, _ = long_server
+    sender = uuid.uuid4().hex
+    for n in range(1000):  # built up quickly: this server has no per-sender limit
+        send(url, sender, QUESTIONS[n % len(QUESTIONS)])
+    alone = patients_p95(url, 20)
+    stop = threading.Event()
+
+    def at_the_rate_limit() -> None:
+        n = 0
+        while not stop.wait(60 / RATE_LIMIT_PER_SENDER):
+            send(url, sender, QUESTIONS[n % len(QUESTIONS)])
+            n += 1
+
+    pacer = threading.Thread(target=at_the_rate_limit)
+    pacer.start()
+    try:
+        beside_it = patients_p95(url, 20)
+    finally:
+        stop.set()
+        pacer.join()
+    print(f"\n8 patients' p95: {alone * 1000:.0f} ms alone, {beside_it * 1000:.0f} ms beside a 1,000-turn conversation "
+          f"at {RATE_LIMIT_PER_SENDER} messages a minute ({beside_it / alone:.2f} times)")
+    assert beside_it <= 1.5 * alone

@@ -77,6 +77,10 @@ def test_the_sqlite_store_logs_ahead_pools_its_connections_and_keeps_conversatio
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        # A turn's look-up of the latest session start reads an index, not every event of the conversation.
+        plan = " ".join(str(row) for row in connection.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT max(timestamp) FROM events WHERE sender_id = 'x' AND type_name = 'session_started'"))
+        assert "COVERING INDEX events_session_starts" in plan, plan
     asyncio.run(store.save(DialogueStateTracker.from_events("patient", [UserUttered("hello")])))
     again = SQLiteTrackerStore(Domain.empty(), db=str(tmp_path / "c.db"))
     tracker = asyncio.run(again.retrieve("patient"))

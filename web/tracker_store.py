@@ -4,6 +4,7 @@ Named in endpoints.yml (`type: web.tracker_store.SQLiteTrackerStore`), Rasa's ex
 - Write-ahead logging, synced at checkpoints rather than at every commit: a committed turn survives a crash of
   the server process; only a power cut can lose the last turns. Readers do not wait for the writer.
 - Connections kept open in a pool (SQLAlchemy 1.4 opens a new one for every query on a file database).
+- Indexes that find a conversation's latest session without reading its earlier ones.
 - The database and its -wal and -shm files are readable by their owner only: they hold patients' messages.
 PostgreSQL (deploy/endpoints.production.yml) uses Rasa's own `type: SQL`.
 """
@@ -31,6 +32,14 @@ def owner_only(database: str) -> None:
             os.chmod(path, 0o600)
 
 
+# Every turn Rasa finds the conversation's latest session start, then the events since it: with these indexes
+# both are look-ups, not scans of every event the conversation ever had (Rasa indexes `sender_id` alone).
+SESSION_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS events_session_starts ON events (sender_id, type_name, timestamp)",
+    "CREATE INDEX IF NOT EXISTS events_by_time ON events (sender_id, timestamp)",
+)
+
+
 class SQLiteTrackerStore(SQLTrackerStore):
     def __init__(self, domain: Optional[Domain] = None, db: str = "conversations.db",
                  event_broker: Optional[EventBroker] = None, **kwargs: Any) -> None:
@@ -43,8 +52,10 @@ class SQLiteTrackerStore(SQLTrackerStore):
             self.engine = sa.create_engine(self.engine.url, poolclass=QueuePool,
                                            connect_args={"check_same_thread": False})
             sa.event.listen(self.engine, "connect", write_ahead_log)
-            with self.engine.connect() as connection:  # creates the -wal and -shm files now, under this umask
-                connection.exec_driver_sql("SELECT count(*) FROM sqlite_master")
+            with self.engine.begin() as connection:  # creates the -wal and -shm files now, under this umask
+                self.Base.metadata.create_all(connection)  # already there, but for an in-memory database
+                for statement in SESSION_INDEXES:
+                    connection.exec_driver_sql(statement)
             self.sessionmaker = sessionmaker(bind=self.engine)
         finally:
             os.umask(old_umask)
