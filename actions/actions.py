@@ -52,6 +52,7 @@ class ActionRespond(Action):
         return events + self.rollover(dispatcher, tracker, events)
 
     def respond(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+        """This turn's reply (safety first, then the ladder of `reply`) and the slots it sets."""
         disclaimer = []
         if not tracker.get_slot("disclaimer_said"):  # action_session_start failed (action server down): say it now
             disclaimer = ActionSessionStart.disclaim(dispatcher)
