@@ -4,6 +4,8 @@
 2. rasa-default: the config.yml that `rasa init` writes (Rasa's default pipeline: DIET, TED, 100 epochs),
    trained on the same data, served with the same domain and action server;
 3. search: a plain TF-IDF search over the passages, what a clinic might use instead of an assistant.
+Ours is also measured with conversations in memory, and in the production layout (scripts/production.py: two
+replicas on PostgreSQL and Redis behind nginx) when PostgreSQL, Redis and nginx are there.
 
 For each: training time, time from start to ready, resident memory of the serving processes, REST latency
 p50/p95/p99 with one client, throughput and errors with 8 and 32 concurrent clients, and answer accuracy. The Rasa
@@ -32,7 +34,7 @@ from typing import Iterator, List, Optional, Tuple
 
 import aiohttp
 
-from scripts import evaluate
+from scripts import evaluate, production
 from scripts.servers import ONE_ADDRESS_ENV, ROOT, running_servers, sqlite_store
 
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
@@ -79,10 +81,12 @@ def percentile(samples: List[float], p: float) -> float:
 
 
 # ---- load ---------------------------------------------------------------------------------------------
-async def _load(url: str, clients: int, total: int, seconds: float, answered: Optional[Counter] = None) -> dict:
+async def _load(url: str, clients: int, total: int, seconds: float, answered: Optional[Counter] = None,
+                own_addresses: bool = False) -> dict:
     """`clients` concurrent clients sending held-out questions until `total` requests or `seconds`, each in
     conversations of TURNS messages (patients' conversations are short; an ever-growing one is not typical).
-    `answered`, if given, counts the messages answered per sender."""
+    `answered`, if given, counts the messages answered per sender. With `own_addresses`, client n sends from
+    127.0.1.n, as patients come from their own addresses (nginx keeps an address on one replica)."""
     texts, timings, errors, sent = questions(), [], 0, 0
     deadline = time.monotonic() + seconds
     timeout = aiohttp.ClientTimeout(total=30)
@@ -110,10 +114,17 @@ async def _load(url: str, clients: int, total: int, seconds: float, answered: Op
                 continue
             timings.append((time.perf_counter() - start) * 1000)
 
+    def session(n: int) -> aiohttp.ClientSession:
+        address = {"local_addr": (f"127.0.1.{n + 1}", 0)} if own_addresses else {}
+        return aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=clients, **address))
+
     started = time.perf_counter()
-    connector = aiohttp.TCPConnector(limit=clients)
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
-        await asyncio.gather(*(client(n, session) for n in range(clients)))
+    sessions = [session(n) for n in range(clients)] if own_addresses else [session(0)] * clients
+    try:
+        await asyncio.gather(*(client(n, sessions[n]) for n in range(clients)))
+    finally:
+        for shared in set(sessions):
+            await shared.close()
     elapsed = time.perf_counter() - started
     return {
         "clients": clients,
@@ -126,8 +137,9 @@ async def _load(url: str, clients: int, total: int, seconds: float, answered: Op
     }
 
 
-def load_test(url: str, clients: int, total: int, seconds: float, answered: Optional[Counter] = None) -> dict:
-    return asyncio.run(_load(url, clients, total, seconds, answered))
+def load_test(url: str, clients: int, total: int, seconds: float, answered: Optional[Counter] = None,
+              own_addresses: bool = False) -> dict:
+    return asyncio.run(_load(url, clients, total, seconds, answered, own_addresses))
 
 
 def answer_accuracy(url: str, limit: int) -> float:
@@ -192,6 +204,16 @@ def rasa_contender(model: Path, port: int, store: bool = True) -> Iterator[dict]
     ) as url:
         ready = time.perf_counter() - start
         yield {"url": url, "ready_s": ready, "pids": [p.pid for p in processes]}
+
+
+@contextmanager
+def production_contender(model: Path) -> Iterator[dict]:
+    """The production layout (scripts/production.py): two replicas on PostgreSQL and Redis and two action
+    servers, behind nginx; each load client from its own address."""
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as logs, production.production_layout(Path(logs), model, SERVER_ENV) as layout:
+        yield {"url": layout.url, "ready_s": time.perf_counter() - start, "own_addresses": True,
+               "pids": [p.pid for p in layout.processes]}
 
 
 class SearchIndex:
@@ -288,11 +310,12 @@ def measure(name: str, contender: dict, args) -> dict:
     for text in questions()[:10]:
         evaluate.ask(url, "warm-up", text, strict=False)
     log(f"{name}: one client, {args.single} requests")
-    single = load_test(url, 1, args.single, args.seconds)
+    spread = contender.get("own_addresses", False)
+    single = load_test(url, 1, args.single, args.seconds, own_addresses=spread)
     loads = {}
     for clients in LOADS:
         log(f"{name}: {clients} concurrent clients, up to {args.requests} requests / {args.seconds:.0f} s")
-        loads[clients] = load_test(url, clients, args.requests, args.seconds)
+        loads[clients] = load_test(url, clients, args.requests, args.seconds, own_addresses=spread)
         log(f"{name}:   {loads[clients]['throughput']} msg/s, p95 {loads[clients]['p95_ms']} ms, "
             f"{loads[clients]['errors']} errors")
     log(f"{name}: one conversation of {args.long_turns} messages")
@@ -308,7 +331,9 @@ def measure(name: str, contender: dict, args) -> dict:
 
 # ---- report -------------------------------------------------------------------------------------------
 LABELS = {"ours": "this project (config.yml)", "rasa-default": "Rasa default pipeline (rasa init)",
-          "ours-in-memory": "this project, conversations in memory", "search": "TF-IDF search over passages"}
+          "ours-in-memory": "this project, conversations in memory",
+          "production": "this project, production layout (2 replicas, PostgreSQL, Redis, nginx)",
+          "search": "TF-IDF search over passages"}
 
 
 def render(results: List[dict], args, started: str, elapsed: float) -> str:
@@ -340,8 +365,13 @@ def render(results: List[dict], args, started: str, elapsed: float) -> str:
               "around turn 5 (turns 3-8) and over the last 20 turns.",
               "- The Rasa contenders keep conversations in SQLite, as `make run` does (endpoints.yml), except the "
               "row \"conversations in memory\": the same model with Rasa's in-memory tracker store.",
+              "- Production layout: deploy/endpoints.production.yml (conversations in PostgreSQL, locks in Redis) "
+              "on two Rasa replicas and two action servers behind deploy/nginx.conf in nginx, all on this machine; "
+              "each load client sends from its own address (nginx keeps an address on one replica)."
+              + (f" Not measured in this run: {', '.join(args.production_missing)} not found."
+                 if getattr(args, "production_missing", None) else ""),
               "- Memory: resident set of the serving processes (Rasa server + action server, or the search "
-              "process), after the load runs.",
+              "process; all replicas, action servers and nginx for the production layout), after the load runs.",
               "- Answer accuracy: share of the held-out single questions (`tests/heldout_questions.yml`) whose "
               "cited passage is an acceptable one.",
               "- Training: ours is trained from scratch in this run. Rasa's default pipeline (the `rasa init` config, "
@@ -409,6 +439,13 @@ def main(argv=None) -> int:
             log(f"{name}: starting the servers")
             with rasa_contender(model, port, store) as contender:
                 results.append(measure(name, {**contender, "train_s": train_s}, args))
+        args.production_missing = [] if args.quick else production.missing()
+        if args.production_missing:
+            log(f"production layout not measured: {', '.join(args.production_missing)} not here")
+        elif not args.quick:
+            log("production: starting nginx, two replicas and two action servers")
+            with production_contender(models / "ours.tar.gz") as contender:
+                results.append(measure("production", {**contender, "train_s": ours_s}, args))
         with search_contender(5075) as contender:
             results.append(measure("search", contender, args))
     (out / "docs").mkdir(parents=True, exist_ok=True)

@@ -1,27 +1,21 @@
 import http.client
 import json
 import os
-import random
-import shutil
 import socket
-import subprocess
-import tempfile
-import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
-import redis
 import sqlalchemy as sa
 import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import knowledge_base
+from scripts import production
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -153,23 +147,9 @@ def require_service(name: str, reachable: bool) -> None:
 def fresh_postgres_database() -> Iterator[str]:
     """A new database on PostgreSQL at 127.0.0.1:5432 (user postgres, trust auth), dropped afterwards: its name.
     Skipped without PostgreSQL (failed with REQUIRE_SERVICES=1)."""
-    admin = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT",
-                             connect_args={"connect_timeout": 3})
-    try:
-        admin.connect().close()
-        reachable = True
-    except sa.exc.OperationalError:
-        reachable = False
-    require_service("PostgreSQL", reachable)
-    name = f"clinic_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f"CREATE DATABASE {name}"))
-    try:
+    require_service("PostgreSQL", production.postgres_reachable())
+    with production.fresh_postgres_database() as name:
         yield name
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
 
 
 @pytest.fixture
@@ -178,39 +158,14 @@ def postgres_db() -> Iterator[str]:
         yield name
 
 
-PG, REDIS = ("127.0.0.1", 5432), ("127.0.0.1", 6379)
-PRODUCTION_ENDPOINTS = ROOT / "deploy" / "endpoints.production.yml"
-
-
 @pytest.fixture(scope="module")
 def services():
     """PostgreSQL and Redis for a module's replicas: a fresh database and Redis key prefix, both removed
     afterwards. Skipped without them (failed with REQUIRE_SERVICES=1)."""
-    red = redis.Redis(*REDIS, socket_timeout=3)
-    try:
-        reachable = red.ping()
-    except redis.RedisError:
-        reachable = False
-    require_service("Redis", reachable)
-    prefix = f"clinictest{uuid.uuid4().hex[:12]}"
-    with fresh_postgres_database() as name:
-        engine = sa.create_engine(f"postgresql://postgres@{PG[0]}:{PG[1]}/{name}")
-        try:
-            yield SimpleNamespace(db=name, engine=engine, prefix=prefix, redis=red)
-        finally:
-            engine.dispose()
-            leftover = list(red.scan_iter(match=f"{prefix}:*"))
-            if leftover:
-                red.delete(*leftover)
-
-
-def replica_env(services, action_url: str, db_port: int = PG[1]) -> Dict[str, str]:
-    """The settings a Rasa replica on PRODUCTION_ENDPOINTS needs, for `services`' database and key prefix."""
-    return {
-        "ACTION_SERVER_URL": action_url, "DB_HOST": PG[0], "DB_PORT": str(db_port), "DB_NAME": services.db,
-        "DB_USER": "postgres", "DB_PASSWORD": "", "REDIS_HOST": REDIS[0], "REDIS_PORT": str(REDIS[1]),
-        "REDIS_DB": "0", "REDIS_KEY_PREFIX": services.prefix, "SQL_POOL_SIZE": "5", "SQL_MAX_OVERFLOW": "5",
-    }
+    require_service("Redis", production.redis_reachable())
+    require_service("PostgreSQL", production.postgres_reachable())
+    with production.fresh_services() as services:
+        yield services
 
 
 def event_counts(services, senders: List[str]) -> Dict[str, Counter]:
@@ -223,68 +178,14 @@ def event_counts(services, senders: List[str]) -> Dict[str, Counter]:
     return counts
 
 
-def enter_together(stack: ExitStack, managers: list) -> list:
-    """Enter the servers' context managers at the same time (they load in parallel); `stack` leaves them."""
-    with ThreadPoolExecutor(len(managers)) as pool:
-        futures = [pool.submit(manager.__enter__) for manager in managers]
-    for manager, future in zip(managers, futures):
-        if future.exception() is None:
-            stack.push(manager.__exit__)
-    return [future.result() for future in futures]
-
-
 # ---- nginx, the production load balancer (deploy/nginx.conf) ----------------------------------------------
-NGINX_CONF = ROOT / "deploy" / "nginx.conf"
-NGINX_TEMP_PATHS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-
-
 def nginx_binary() -> str:
-    found = shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+    found = production.nginx_binary()
     require_service("nginx (Debian's package: make test-deps, as root)", found is not None)
     return found
 
 
-def port_outside_the_ephemeral_range() -> int:
-    """A free port for nginx to bind once the replicas are up: outgoing connections (to PostgreSQL, Redis) take
-    ephemeral ports meanwhile, so one from free_port() may be gone by then."""
-    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    for port in random.sample(range(10_000, low), 200):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port between 10000 and {low}")
-
-
-def local_config(conf: str, addresses: dict, temp: Path, extra: str = "") -> str:
-    """deploy/nginx.conf with each of `addresses` (its text: the replacement) changed once, nginx's temporary
-    files in `temp` (Debian's are root's) and `extra` directives in its http block."""
-    for old, new in addresses.items():
-        assert conf.count(old) == 1, f"deploy/nginx.conf no longer has exactly one {old!r}: update this test"
-        conf = conf.replace(old, new)
-    temp_paths = "".join(f"\n    {kind}_temp_path {temp / kind};" for kind in NGINX_TEMP_PATHS)
-    return conf.replace("http {", "http {" + temp_paths + (f"\n    {extra}" if extra else ""), 1)
-
-
 def running_nginx(stack: ExitStack, logs: Path, addresses: dict, extra: str = "") -> SimpleNamespace:
-    """deploy/nginx.conf in Debian's nginx, with `local_config`'s changes; stopped when `stack` closes.
-    `url`: its first `listen` address; `error_log`: where it logs refused and failed-over requests."""
-    from scripts.servers import stop_process, wait_until_up
-
-    nginx = nginx_binary()
-    temp = Path(tempfile.mkdtemp(prefix="nginx-temp-"))  # nginx's workers run as nobody: a folder they can reach
-    temp.chmod(0o755)
-    stack.callback(shutil.rmtree, temp, ignore_errors=True)
-    conf = local_config(NGINX_CONF.read_text(), addresses, temp, extra)
-    (logs / "nginx.conf").write_text(conf)
-    error_log = logs / "error.log"
-    command = [nginx, "-p", str(logs), "-c", str(logs / "nginx.conf"), "-e", str(error_log),
-               "-g", f"daemon off; pid {logs / 'nginx.pid'};"]
-    subprocess.run([*command, "-t"], check=True, capture_output=True)
-    process = subprocess.Popen(command, stderr=stack.enter_context(open(logs / "nginx.out", "w")))
-    stack.callback(stop_process, process)
-    url = "http://" + addresses["listen 80;"].split()[1].rstrip(";")
-    wait_until_up(f"{url}/webhooks/rest/", process, "nginx", 20)
-    return SimpleNamespace(url=url, error_log=error_log, process=process)
+    """scripts/production.py's running_nginx, skipped (or failed) without nginx."""
+    nginx_binary()
+    return production.running_nginx(stack, logs, addresses, extra)

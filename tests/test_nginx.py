@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from scripts.servers import action_server, rasa_server
-from tests.conftest import (PRODUCTION_ENDPOINTS, enter_together, event_counts, free_port, nginx_binary,
-                            port_outside_the_ephemeral_range, post, replica_env, running_nginx)
+from scripts.production import PRODUCTION_ENDPOINTS, enter_together, port_outside_the_ephemeral_range, replica_env
+from tests.conftest import event_counts, free_port, nginx_binary, post, running_nginx
 
 pytestmark = pytest.mark.servers
 

@@ -3,10 +3,11 @@ raised; the action timeout is short; the classifier and the event look-up give w
 The changes are installed for this module's tests only and undone after them. The SQLite store, which is a
 tracker store class rather than a change, is tested here too (web/tracker_store.py)."""
 import pytest
+import sqlalchemy as sa
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
-from web import rasa_patches
+from web import rasa_patches, tracker_store
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +36,29 @@ def test_a_valid_response_passes(action):
 def test_an_invalid_response_fails_like_rasa(action, bad):
     with pytest.raises(ValidationError, match="Failed to validate Action server response"):
         action._validate_action_result(bad)
+
+
+def test_the_fast_check_of_a_response_agrees_with_the_full_schema(action):
+    """Every event type Rasa knows, as its own as_dict() writes it, and broken variants: the per-type check
+    accepts exactly what jsonschema accepts with Rasa's whole response schema."""
+    from rasa.shared.core.events import (
+        ActionExecuted, ActiveLoop, AllSlotsReset, BotUttered, EntitiesAdded, Restarted, SessionStarted, SlotSet,
+        UserUttered)
+
+    action._validate_action_result({"events": []})  # builds the validators
+    full = rasa_patches._validators[0]
+    events = [e.as_dict() for e in (
+        UserUttered("hi", {"name": "ask", "confidence": 0.9}, [{"entity": "drug", "value": "baclofen"}]),
+        ActionExecuted("action_respond"), SlotSet("topic", ["botox"]), EntitiesAdded([{"entity": "a", "value": 1}]),
+        BotUttered("hello", {"custom": {"kind": "answer"}}), SessionStarted(), Restarted(), ActiveLoop(None),
+        AllSlotsReset())]
+    broken = [{"event": "slot", "value": 1}, {"event": "no such event"}, {"event": "user", "text": 3},
+              {"name": "x"}, {"event": "entities", "entities": [{"entity": "a"}]}, "not an event",
+              {"event": "action", "confidence": "high"}, {"event": "slot", "name": "x", "value": 1, "timestamp": "now"}]
+    responses = [{"events": events, "responses": [{"text": "hi"}]}, {}, {"responses": [1]}, {"events": "x"}, [],
+                 {"events": events, "responses": "x"}] + [{"events": events + [bad]} for bad in broken]
+    agree = [rasa_patches._valid_fast(r) == full.is_valid(r) for r in responses]
+    assert all(agree) and sum(full.is_valid(r) for r in responses) == 2, agree
 
 
 def test_a_tracker_store_error_is_not_hidden_by_an_in_memory_fallback(action):
@@ -85,6 +109,76 @@ def test_the_sqlite_store_logs_ahead_pools_its_connections_and_keeps_conversatio
     again = SQLiteTrackerStore(Domain.empty(), db=str(tmp_path / "c.db"))
     tracker = asyncio.run(again.retrieve("patient"))
     assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["hello"]
+
+
+def _stores(kind: str, tmp_path, stack) -> tuple:
+    """(ours, Rasa's SQLTrackerStore) on one database: an SQLite file, or a fresh PostgreSQL database."""
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+
+    from tests.conftest import fresh_postgres_database
+    from web.tracker_store import SessionSQLTrackerStore, SQLiteTrackerStore
+
+    if kind == "sqlite":
+        db = str(tmp_path / "c.db")
+        stores = SQLiteTrackerStore(Domain.empty(), db=db), SQLTrackerStore(Domain.empty(), db=db)
+    else:
+        where = dict(dialect="postgresql", host="127.0.0.1", port=5432, username="postgres",
+                     db=stack.enter_context(fresh_postgres_database()))
+        stores = SessionSQLTrackerStore(Domain.empty(), **where), SQLTrackerStore(Domain.empty(), **where)
+    for store in stores:
+        stack.callback(store.engine.dispose)  # before the database is dropped
+    return stores
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_our_sql_stores_read_and_write_what_rasa_s_sql_store_does(kind, tmp_path):
+    """Turns saved alternately by ours and by Rasa's SQLTrackerStore on one database, across three sessions:
+    each reads back the same latest session and the same whole conversation, and nothing is stored twice. The
+    latest session is found through the session indexes."""
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:
+        ours, rasas = _stores(kind, tmp_path, stack)
+        _alternate_turns(ours, rasas, kind)
+
+
+def _alternate_turns(ours, rasas, kind: str) -> None:
+    import asyncio
+
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
+
+    async def conversation():
+        for turn in range(9):
+            writer = ours if turn % 2 else rasas
+            tracker = await writer.get_or_create_tracker("patient")  # the latest session only, as Rasa works
+            if turn % 3 == 0:
+                tracker.update(SessionStarted())
+            tracker.update(UserUttered(f"question {turn}", {"name": "ask", "confidence": 1.0}))
+            tracker.update(ActionExecuted("action_respond"))
+            tracker.update(BotUttered(f"answer {turn}"))
+            await writer.save(tracker)
+            for read in ("retrieve", "retrieve_full_tracker"):
+                mine, theirs = await getattr(ours, read)("patient"), await getattr(rasas, read)("patient")
+                assert [e.as_dict() for e in mine.events] == [e.as_dict() for e in theirs.events]
+        return await ours.retrieve("patient"), await ours.retrieve_full_tracker("patient")
+
+    latest, whole = asyncio.run(conversation())
+    texts = [e.text for e in whole.events if isinstance(e, UserUttered)]
+    assert texts == [f"question {turn}" for turn in range(9)]
+    assert [e.text for e in latest.events if isinstance(e, UserUttered)] == texts[6:]
+    assert asyncio.run(ours.retrieve("nobody")) is None
+    with ours.engine.connect() as connection:
+        row = connection.execute(sa.text(
+            "SELECT intent_name, action_name FROM events WHERE type_name = 'user' ORDER BY id DESC")).first()
+        assert tuple(row) == ("ask", None)
+        if kind == "sqlite":
+            plan = " ".join(str(r) for r in connection.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + str(tracker_store.LATEST_SESSION_EVENTS), {"sender": "x"}))
+            assert "events_by_time" in plan and "events_session_starts" in plan, plan
+        else:
+            indexes = set(connection.execute(sa.text("SELECT indexname FROM pg_indexes WHERE tablename = 'events'")).scalars())
+            assert {"events_by_time", "events_session_starts"} <= indexes, indexes
 
 
 def test_the_default_endpoints_name_the_sqlite_store(monkeypatch):
@@ -144,6 +238,48 @@ def test_events_are_resolved_to_the_classes_rasa_resolves(action):
     assert Event.resolve_by_type("no such event", default=Event) is Event
     with pytest.raises(ValueError):
         Event.resolve_by_type("no such event")
+
+
+def _small_graph_runner(calls: list):
+    """A DaskGraphRunner over three nodes (a needs the input; b needs a and the input; c needs nothing and is
+    not a target), with plain functions in place of Rasa's GraphNodes."""
+    from types import SimpleNamespace
+
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    def node(name, fail=False):
+        def run(*needs):
+            calls.append(name)
+            if fail:
+                raise RuntimeError("broken component")
+            return name, [value for _, value in needs]
+        return run
+
+    nodes = {"a": {"message": "__message__"}, "b": {"x": "a", "message": "__message__"}, "c": {}}
+    schema = SimpleNamespace(target_names=["b", "a"], nodes={n: SimpleNamespace(needs=needs) for n, needs in nodes.items()})
+    schema.minimal_graph_schema = lambda targets: SimpleNamespace(
+        nodes={n: schema.nodes[n] for n in ("a", "b")})  # what b and a need
+    runner = DaskGraphRunner.__new__(DaskGraphRunner)
+    runner._graph_schema, runner._execution_context = schema, None
+    runner._instantiated_nodes = {"a": node("a"), "b": node("b"), "c": node("c", fail=True)}
+    return runner
+
+
+def test_the_graph_runs_without_dask_to_the_same_results(action):
+    from rasa.engine.exceptions import GraphRunError
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    ours, rasas = [], []
+    expected = rasa_patches._rasa_run_graph(_small_graph_runner(rasas), {"__message__": "hi"})
+    assert DaskGraphRunner.run is rasa_patches._run_graph
+    assert _small_graph_runner(ours).run({"__message__": "hi"}) == expected == {"a": ["hi"], "b": [["hi"], "hi"]}
+    assert sorted(ours) == sorted(rasas) == ["a", "b"]  # each node once; c is not needed
+    broken = _small_graph_runner([])
+    broken._instantiated_nodes["a"] = broken._instantiated_nodes["c"]
+    with pytest.raises(GraphRunError):
+        broken.run({"__message__": "hi"})
+    with pytest.raises(GraphRunError):
+        rasa_patches._rasa_run_graph(broken, {"__message__": "hi"})
 
 
 def test_the_sqlite_store_s_files_are_readable_by_their_owner_only(tmp_path):

@@ -27,8 +27,8 @@ import requests
 
 from scripts.evaluate import ask
 from scripts.servers import action_server, rasa_server
-from tests.conftest import (PG, PRODUCTION_ENDPOINTS, enter_together, event_counts, free_port, nginx_binary,
-                            port_outside_the_ephemeral_range, replica_env, running_nginx)
+from scripts.production import PG, PRODUCTION_ENDPOINTS, enter_together, port_outside_the_ephemeral_range, replica_env
+from tests.conftest import event_counts, free_port, nginx_binary, running_nginx
 
 pytestmark = pytest.mark.servers
 
