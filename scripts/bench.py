@@ -213,7 +213,7 @@ def production_contender(model: Path) -> Iterator[dict]:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as logs, production.production_layout(Path(logs), model, SERVER_ENV) as layout:
         yield {"url": layout.url, "ready_s": time.perf_counter() - start, "own_addresses": True,
-               "pids": [p.pid for p in layout.processes]}
+               "pids": [p.pid for p in layout.processes], "db": layout.services.db}
 
 
 class SearchIndex:

@@ -1,4 +1,6 @@
 """Smoke test of `make bench`: the quick run starts, measures each contender and writes its report."""
+import os
+
 import pytest
 
 from scripts import bench
@@ -51,3 +53,32 @@ def test_the_default_pipelines_model_is_trained_once_per_change_of_its_inputs(tm
     config.write_text(config.read_text() + "\n# changed\n")
     assert bench.cached_train(config, "rasa-default")[0] != first[0]
     assert len(trained) == 2
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_the_production_layout_is_measured_through_nginx_from_many_addresses():
+    """`make bench`'s production row: two replicas behind nginx on a fresh database and Redis prefix. Load
+    from 8 addresses reaches both replicas (nginx keeps an address on one); every message is answered and
+    stored in PostgreSQL."""
+    import sqlalchemy as sa
+
+    from scripts import production
+    from tests.conftest import require_service
+
+    for name in production.missing():
+        require_service(name, False)
+    with bench.production_contender(bench.ROOT / "models" / "clinic-faq.tar.gz") as contender:
+        replicas = contender["pids"][2:4]  # after the two action servers
+        before = [cpu_seconds(pid) for pid in replicas]
+        run = bench.load_test(contender["url"], 8, 48, 60, own_addresses=True)
+        worked = [cpu_seconds(pid) - b for pid, b in zip(replicas, before)]
+        with sa.create_engine(f"postgresql://postgres@127.0.0.1:5432/{contender['db']}").connect() as connection:
+            stored = connection.execute(sa.text("SELECT count(*) FROM events WHERE type_name = 'user'")).scalar()
+            senders = connection.execute(sa.text("SELECT count(DISTINCT sender_id) FROM events")).scalar()
+    print(f"production layout, 8 clients: {run}; replicas' CPU seconds {worked}")
+    assert run["errors"] == 0 and run["requests"] == 48 and stored == 48 and senders >= 8, (run, stored, senders)
+    assert min(worked) > 0.1, worked  # both replicas answered
