@@ -318,6 +318,10 @@ def measure(name: str, contender: dict, args) -> dict:
         loads[clients] = load_test(url, clients, args.requests, args.seconds, own_addresses=spread)
         log(f"{name}:   {loads[clients]['throughput']} msg/s, p95 {loads[clients]['p95_ms']} ms, "
             f"{loads[clients]['errors']} errors")
+    profiled = None
+    if name == "ours":
+        log(f"{name}: profiling the Rasa server under 32 clients for {args.profile_seconds:.0f} s (py-spy)")
+        profiled = profile(contender["pids"][-1], url, 32, args.profile_seconds)
     log(f"{name}: one conversation of {args.long_turns} messages")
     long = long_conversation(url, args.long_turns)
     log(f"{name}:   p50 {long['early_p50_ms']} ms around turn 5, {long['late_p50_ms']} ms over the last 20")
@@ -326,7 +330,63 @@ def measure(name: str, contender: dict, args) -> dict:
     accuracy = answer_accuracy(url, args.accuracy_limit)
     log(f"{name}: accuracy {accuracy:.3f}, memory {rss:.0f} MB")
     return {"name": name, "train_s": contender.get("train_s"), "ready_s": contender["ready_s"], "rss_mb": rss,
-            "single": single, "loads": loads, "long": long, "accuracy": accuracy}
+            "single": single, "loads": loads, "long": long, "accuracy": accuracy, "profile": profiled}
+
+
+# ---- profile ------------------------------------------------------------------------------------------
+PY_SPY = ROOT / ".venv" / "bin" / "py-spy"
+# Where a message's time goes in the Rasa server: a sample counts for the first of these frames on its stack.
+STAGES = [
+    ("sentence vectors (ONNX, nlu/sentence_embedding.py)", "(nlu/sentence_embedding.py"),
+    ("intent classifier", "logistic_regression_classifier.py"),
+    ("rest of the NLU pipeline (spelling, spaCy, count vectors)", "_parse_message_with_graph (rasa/core/processor.py"),
+    ("loading the conversation (tracker store)", "get_tracker (rasa/core/processor.py"),
+    ("saving the turn (tracker store)", "save_tracker (rasa/core/processor.py"),
+    ("checking the action server's reply", "_validate_action_result ("),
+    ("calling the action server", "run (rasa/core/actions/action.py"),
+    ("dialogue policy", "predict_next_with_tracker_if_should (rasa/core/processor.py"),
+    ("rest of Rasa's turn", "handle_message (rasa/core/processor.py"),
+    ("chat channel and HTTP (web/channel.py, Sanic)", ""),
+]
+
+
+def profile(pid: int, url: str, clients: int, seconds: float) -> Optional[dict]:
+    """py-spy samples the Rasa server while `clients` send messages: the share of samples per STAGES entry and
+    the functions with the most samples of their own. None when py-spy cannot attach (it needs ptrace)."""
+    with tempfile.TemporaryDirectory() as folder:
+        raw = Path(folder) / "profile.txt"
+        spy = subprocess.Popen([str(PY_SPY), "record", "--pid", str(pid), "--duration", str(int(seconds)),
+                                "--rate", "200", "--format", "raw", "--output", str(raw)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        load = load_test(url, clients, 10 ** 6, seconds)
+        _, error = spy.communicate(timeout=seconds + 60)
+        if spy.returncode != 0 or not raw.exists():
+            log(f"py-spy could not profile the server: {error.strip()[-200:]}")
+            return None
+        stages, own, total = Counter(), Counter(), 0
+        for line in raw.read_text().splitlines():
+            stack, count = line.rsplit(" ", 1)
+            frames, count = stack.split(";"), int(count)
+            total += count
+            own[frames[-1]] += count
+            stages[next(name for name, frame in STAGES if any(frame in f for f in frames))] += count
+    return {"clients": clients, "seconds": seconds, "throughput": load["throughput"], "samples": total,
+            "stages": [(name, stages[name] / total) for name, _ in STAGES],
+            "own": [(frame, count / total) for frame, count in own.most_common(8)]}
+
+
+def render_profile(result: dict) -> List[str]:
+    p = result["profile"]
+    per_message = 1000 / p["throughput"] if p["throughput"] else float("nan")
+    lines = ["", f"## Where the time goes: {LABELS[result['name']]}", "",
+             f"py-spy sampled the Rasa server for {p['seconds']:.0f} s while {p['clients']} clients sent messages "
+             f"({p['throughput']} msg/s under the profiler, {per_message:.1f} ms of the server a message; "
+             f"{p['samples']} samples, in this run).", "",
+             "| stage of a message | share of samples | ms a message |", "|---|---|---|"]
+    lines += [f"| {name} | {share:.1%} | {share * per_message:.1f} |" for name, share in p["stages"]]
+    lines += ["", "Functions with the most samples of their own:", "", "| function | share |", "|---|---|"]
+    lines += [f"| `{frame}` | {share:.1%} |" for frame, share in p["own"]]
+    return lines
 
 
 # ---- report -------------------------------------------------------------------------------------------
@@ -379,8 +439,11 @@ def render(results: List[dict], args, started: str, elapsed: float) -> str:
               "`models/bench/`, keyed by the hash of its config, domain, data and the Rasa version; "
               + (f"this run used the cached model, so its training time is from the run of {args.default_cached}."
                  if args.default_cached else "this run trained it, so every figure is from this run."),
-              "", "![Latency and throughput against concurrency](docs/benchmarks.png)", ""]
-    return "\n".join(lines)
+              "", "![Latency and throughput against concurrency](docs/benchmarks.png)"]
+    for r in results:
+        if r.get("profile"):
+            lines += render_profile(r)
+    return "\n".join(lines) + "\n"
 
 
 def plot(results: List[dict], path: Path) -> None:
@@ -415,8 +478,8 @@ def main(argv=None) -> int:
     if args.serve_search:
         serve_search(args.serve_search)
         return 0
-    args.single, args.requests, args.seconds, args.accuracy_limit, args.long_turns = (
-        (20, 40, 10.0, 10, 30) if args.quick else (200, 1000, 30.0, 0, 500))
+    args.single, args.requests, args.seconds, args.accuracy_limit, args.long_turns, args.profile_seconds = (
+        (20, 40, 10.0, 10, 30, 3) if args.quick else (200, 1000, 30.0, 0, 500, 20))
     args.default_cached = None
     out = Path(args.out)
     started, clock = datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), time.perf_counter()

@@ -19,6 +19,9 @@ def test_make_bench_quick_writes_its_report(tmp_path):
     report = (tmp_path / "BENCHMARKS.md").read_text()
     assert "this project (config.yml)" in report and "TF-IDF search over passages" in report
     assert (tmp_path / "docs" / "benchmarks.png").stat().st_size > 1000
+    profile = report.split("## Where the time goes: this project (config.yml)")[1]  # py-spy, under load
+    shares = [float(row.split("|")[2].strip(" %")) for row in profile.splitlines() if row.startswith("| ") and "%" in row]
+    assert "sentence vectors" in profile and 99 <= sum(shares[:len(bench.STAGES)]) <= 101, profile
 
 
 def test_the_search_contender_is_timed_on_the_search_not_on_a_delayed_ack():
