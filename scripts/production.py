@@ -128,6 +128,16 @@ def port_outside_the_ephemeral_range() -> int:
     raise RuntimeError(f"no free port between 10000 and {low}")
 
 
+def local_addresses(rasa_ports: List[int], action_ports: List[int], public: int, internal: int) -> Dict[str, str]:
+    """`local_config`'s addresses: deploy/nginx.conf's two replicas, two action servers and two listening ports,
+    as ports on 127.0.0.1."""
+    return {
+        "rasa-1:5005": f"127.0.0.1:{rasa_ports[0]}", "rasa-2:5005": f"127.0.0.1:{rasa_ports[1]}",
+        "actions-1:5055": f"127.0.0.1:{action_ports[0]}", "actions-2:5055": f"127.0.0.1:{action_ports[1]}",
+        "listen 80;": f"listen 127.0.0.1:{public};", "listen 5055;": f"listen 127.0.0.1:{internal};",
+    }
+
+
 def local_config(conf: str, addresses: dict, temp: Path, extra: str = "") -> str:
     """deploy/nginx.conf with each of `addresses` (its text: the replacement) changed once, nginx's temporary
     files in `temp` (Debian's are root's) and `extra` directives in its http block."""
@@ -176,9 +186,5 @@ def production_layout(logs: Path, model: Path, env: Optional[Dict[str, str]] = N
         processes = enter_together(stack, [action_server(p, log) for p in action_ports])
         processes += enter_together(stack, [rasa_server(p, PRODUCTION_ENDPOINTS, log=log, env=replica, model=model)
                                             for p in rasa_ports])
-        nginx = running_nginx(stack, logs, {
-            "rasa-1:5005": f"127.0.0.1:{rasa_ports[0]}", "rasa-2:5005": f"127.0.0.1:{rasa_ports[1]}",
-            "actions-1:5055": f"127.0.0.1:{action_ports[0]}", "actions-2:5055": f"127.0.0.1:{action_ports[1]}",
-            "listen 80;": f"listen 127.0.0.1:{public};", "listen 5055;": f"listen 127.0.0.1:{internal};",
-        })
+        nginx = running_nginx(stack, logs, local_addresses(rasa_ports, action_ports, public, internal))
         yield SimpleNamespace(url=nginx.url, processes=processes + [nginx.process], services=services)

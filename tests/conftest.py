@@ -1,7 +1,6 @@
 import http.client
 import json
 import os
-import socket
 from collections import Counter
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -16,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import knowledge_base
 from scripts import production
+from scripts.production import free_port  # noqa: F401 (the tests import it from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -63,12 +63,6 @@ def make_tracker():
 
 def load_yaml(path: str) -> Any:
     return yaml.safe_load((ROOT / path).read_text(encoding="utf-8"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,8 @@ import pytest
 import requests
 
 from scripts.servers import action_server, rasa_server
-from scripts.production import PRODUCTION_ENDPOINTS, enter_together, port_outside_the_ephemeral_range, replica_env
+from scripts.production import (PRODUCTION_ENDPOINTS, enter_together, local_addresses, port_outside_the_ephemeral_range,
+                                replica_env)
 from tests.conftest import event_counts, free_port, nginx_binary, post, running_nginx
 
 pytestmark = pytest.mark.servers
@@ -46,11 +47,8 @@ def site(services, tmp_path_factory):
         for replica, process in zip(replicas, processes[1:]):
             replica.process = process
 
-        nginx = running_nginx(stack, logs, {
-            "rasa-1:5005": f"127.0.0.1:{replicas[0].port}", "rasa-2:5005": f"127.0.0.1:{replicas[1].port}",
-            "actions-1:5055": f"127.0.0.1:{actions}", "actions-2:5055": f"127.0.0.1:{no_actions}",
-            "listen 80;": f"listen 127.0.0.1:{public};", "listen 5055;": f"listen 127.0.0.1:{internal};",
-        })
+        nginx = running_nginx(stack, logs, local_addresses([r.port for r in replicas], [actions, no_actions],
+                                                           public, internal))
         url, error_log = nginx.url, nginx.error_log
         yield SimpleNamespace(url=url, replicas=replicas, error_log=error_log, logs=logs)
 

@@ -27,7 +27,8 @@ import requests
 
 from scripts.evaluate import ask
 from scripts.servers import action_server, rasa_server
-from scripts.production import PG, PRODUCTION_ENDPOINTS, enter_together, port_outside_the_ephemeral_range, replica_env
+from scripts.production import (PG, PRODUCTION_ENDPOINTS, enter_together, local_addresses,
+                                port_outside_the_ephemeral_range, replica_env)
 from tests.conftest import event_counts, free_port, nginx_binary, running_nginx
 
 pytestmark = pytest.mark.servers
@@ -158,11 +159,8 @@ def cluster(services, tmp_path_factory):
         enter_together(stack, [action_server(p, log) for p, log in zip(action_ports, action_logs)])
         cluster.start(*replicas)
         print(f"\n2 action servers and 2 Rasa replicas up in {time.monotonic() - started:.0f} s; logs in {logs}")
-        nginx = running_nginx(stack, logs, {
-            "rasa-1:5005": f"127.0.0.1:{replicas[0].port}", "rasa-2:5005": f"127.0.0.1:{replicas[1].port}",
-            "actions-1:5055": f"127.0.0.1:{action_ports[0]}", "actions-2:5055": f"127.0.0.1:{action_ports[1]}",
-            "listen 80;": f"listen 127.0.0.1:{public};", "listen 5055;": f"listen 127.0.0.1:{internal};",
-        }, extra="add_header X-Upstream $upstream_addr always;")
+        nginx = running_nginx(stack, logs, local_addresses([r.port for r in replicas], action_ports, public, internal),
+                              extra="add_header X-Upstream $upstream_addr always;")
         cluster.url, cluster.error_log = nginx.url, nginx.error_log
         yield cluster
 
