@@ -234,7 +234,13 @@ class ActionRespond(Action):
         this is a follow-up."""
         sure = turn.confident and turn.confidence >= config.ANSWER_MIN_CONFIDENCE_WITHOUT_TERM
         topics = turn.topics_in_focus
-        if not turn.context or (sure and not turn.followup_aspect):  # a first question: the classifier decides
+        if not turn.context:  # a first question: the classifier decides
+            return None
+        if turn.points_back:  # "how does that stop the spasms?" after deep brain stimulation: "that" is the topic
+            best = self.followups.best(turn.text, [turn.context[0]])
+            if best and best[1] >= config.POINTING_BACK_MIN_SIMILARITY:
+                return best[0]
+        if sure and not turn.followup_aspect:
             return None
         for topic in topics:
             best = self.followups.best(turn.text, [topic])

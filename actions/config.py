@@ -28,6 +28,9 @@ MAX_CHOICES = 3
 EMERGENCY_MIN_CONFIDENCE = _float("EMERGENCY_MIN_CONFIDENCE", 0.50)
 # A follow-up read in context (actions/followups.py) is answered from this cosine similarity on.
 FOLLOWUP_MIN_SIMILARITY = _float("FOLLOWUP_MIN_SIMILARITY", 0.72)
+# A follow-up that points back ("how does that stop the spasms?") is read with the conversation's current topic,
+# and that reading is answered over the classifier from this cosine similarity on.
+POINTING_BACK_MIN_SIMILARITY = _float("POINTING_BACK_MIN_SIMILARITY", 0.80)
 # A message this short that names a topic and asks nothing the classifier is sure of ("and benztropine?") is
 # "what about <topic>?".
 MAX_WORDS_NAMING_ONLY = 4

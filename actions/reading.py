@@ -27,6 +27,11 @@ FOLLOWUP_PREFIX = "followup_"
 # A turn that names no topic is read as being about the conversation's article: the other article's answers
 # weigh this much of what the classifier gives them.
 OTHER_ARTICLE_WEIGHT = 0.5
+# Words by which a turn points back at what was just said ("how does that stop the spasms?" after deep brain
+# stimulation, "why there?"), and words that ask for something other than what was just said ("is there
+# another kind of surgery?", "and the other parkinsons ones?").
+POINTING_BACK = set("that this it its those these them they there".split())
+ASKING_FOR_ANOTHER = set("another other others different else alternative alternatives instead".split())
 # Where a story ends and the question starts inside one sentence ("..., the tablets stopped helping — how does
 # that work?").
 CLAUSE_BREAK = re.compile(r"\s[-–—]+\s|;|\.\.+|:\s")
@@ -43,6 +48,7 @@ class Turn:
     context: List[str]  # the conversation's topics before this turn, most recent first
     last_answer: Optional[str]
     question_start: int = 0  # where the question's own sentence starts in `text`
+    points_back: bool = False  # the question says "that", "it", "there" ... in a conversation
     emergency_set_aside: bool = False  # the classifier said "emergency", the words named no danger to back it
 
     @property
@@ -103,16 +109,19 @@ class Reader:
         confidence = top.get("confidence") or 0.0
         said_emergency = top.get("name") == EMERGENCY and confidence >= config.EMERGENCY_MIN_CONFIDENCE
         last_answer = tracker.get_slot("last_answer")
+        context = [t for t in [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])] if t]
+        words = set(re.findall(r"[a-z]+", text[question_start:].lower()))
         return Turn(
             text=text,
             screening=screening,
-            ranking=self.ranking(message, named, screening, self.kb.article_of(last_answer)),
+            ranking=self.ranking(message, named, screening, last_answer, asks_for_another=bool(words & ASKING_FOR_ANOTHER)),
             named=named,
             in_question=in_question,
             sides=self.sides(text[question_start:]),
-            context=[t for t in [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])] if t],
+            context=context,
             last_answer=last_answer,
             question_start=question_start,
+            points_back=bool(context) and bool(words & POINTING_BACK),
             emergency_set_aside=said_emergency and not screening.alarming and not screening.matched_anything,
         )
 
@@ -145,18 +154,24 @@ class Reader:
         found = {side for side, _, _ in self.matcher(doc)}
         return sorted(found, key=self.priority.get)
 
-    def ranking(self, message: dict, named: List[str], screening: Screening, article: Optional[str]) -> List[dict]:
+    def ranking(
+        self, message: dict, named: List[str], screening: Screening, last_answer: Optional[str], asks_for_another: bool
+    ) -> List[dict]:
         """The classifier's ranking, less what the words rule out, and leaning to the conversation's article.
 
         "What about X?" needs a known X ("and how often?" is not one): the rest is taken as the classifier's
         probabilities given that it is something else. "Emergency" needs the words to name acute danger or a
         serious sign they don't deny (knowledge/safety.yml): a classifier may learn that "neck" and "hurts" go
         with danger. It is dropped without raising the others, so a calm symptom story gets a "did you mean"
-        rather than a confident answer.
+        rather than a confident answer. A turn that asks for another or a different one ("is there another kind of
+        surgery?") does not mean the answer just given: it is dropped the same way.
         """
         ranking = message.get("intent_ranking") or [message.get("intent") or {"name": None, "confidence": 0.0}]
         if not screening.alarming:
             ranking = [r for r in ranking if r.get("name") != EMERGENCY] or [{"name": None, "confidence": 0.0}]
+        if asks_for_another and last_answer:
+            ranking = [r for r in ranking if r.get("name") != last_answer] or [{"name": None, "confidence": 0.0}]
+        article = self.kb.article_of(last_answer)
         others = [r for r in ranking if r.get("name") != WHAT_ABOUT]
         if not named and others and len(others) < len(ranking):
             rest = sum(r["confidence"] for r in others) or 1.0

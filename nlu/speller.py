@@ -51,30 +51,39 @@ def allowed_distance(word: str) -> int:
 
 
 class Speller:
-    def __init__(self, targets: Iterable[str], terms: Iterable[str], common: Iterable[str]) -> None:
+    def __init__(
+        self, targets: Iterable[str], terms: Iterable[str], common: Iterable[str], vocabulary: Iterable[str] = ()
+    ) -> None:
         self.targets = set(targets)
         self.terms = {t for t in terms if len(t) >= 5}
         self.common = set(common)
         self.term_keys: Dict[str, List[str]] = {}
         for term in self.terms:
             self.term_keys.setdefault(sound_key(term), []).append(term)
-        # Candidates by first letter: typos rarely hit it, and this keeps a look-up to a few hundred words.
+        # Candidates by first letter: typos rarely hit it, and this keeps a look-up to a few hundred words. An
+        # unknown word may also be a typo of a common word of the articles ("musles", "stimulaton").
         self.by_initial: Dict[str, List[str]] = {}
-        for target in self.targets:
+        for target in self.targets | set(vocabulary):
             if len(target) >= 4:
                 self.by_initial.setdefault(target[0], []).append(target)
 
     @classmethod
     def from_file(cls, path: Path = WORDS_FILE) -> "Speller":
         words = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(words["targets"], words["terms"], words["common"])
+        return cls(words["targets"], words["terms"], words["common"], words.get("vocabulary", ()))
 
     def known(self, word: str) -> bool:
         return word in self.targets or word in self.common or len(word) < 4
 
     def correct_word(self, word: str) -> Optional[str]:
-        """The one closest target within the allowed distance, or None (unknown, or a tie)."""
+        """The one closest target within the allowed distance, else the one term that sounds the same
+        ("zeomin" -> xeomin), or None (unknown, or a tie)."""
         closest = self.closest(word)
+        if not closest and len(word) >= 5:
+            closest = {
+                t for t in self.term_keys.get(sound_key(word), [])
+                if edit_distance(word, t, len(t) // 2) <= len(t) // 2
+            }
         return next(iter(closest)) if len(closest) == 1 else None
 
     def closest(self, word: str) -> set:

@@ -6,14 +6,16 @@ Its word lists are built by `make` (scripts/build_spelling.py) into models/spell
 - `targets`: the rarer (medical) words of the two articles and of the topic terms (knowledge/), what a
   misspelled word may become;
 - `terms`: those of the topic terms, what a run of 2-3 dictated words may be joined into;
+- `vocabulary`: every longer word of the articles and terms, what an unknown word ("musles") may be a typo of;
 - `common`: common English words (spaCy's lexeme probabilities >= -17, from spacy-lookups-data), never
   corrected.
 The text is folded first (actions/nlp.py: fullwidth letters, look-alikes of other scripts, accents and
 invisible fillers), as the red-flag screen folds it. Only the message's text for the NLU is changed; the
 conversation keeps the patient's own words.
 """
+import hashlib
 from pathlib import Path
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from actions.nlp import fold
 from nlu.speller import WORDS_FILE, Speller
@@ -34,6 +36,12 @@ class SpellingCorrector(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"words": str(WORDS_FILE)}
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        """The word lists' hash: Rasa retrains what follows when they change, not only when the config does."""
+        path = Path(config["words"])
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.speller = Speller.from_file(Path(config["words"]))

@@ -36,10 +36,14 @@ def main(out: str) -> None:
     medical = sorted(
         w for w in article_words | term_words if len(w) >= 5 and probabilities.get(w, -99.0) < MEDICAL_LOG_PROB
     )
-    words = {"targets": medical, "terms": sorted(set(medical) & term_words), "common": common}
+    # Every longer word of the articles and terms, common ones too: what an unknown word may be a typo of
+    # ("musles", "stimulaton", "ligiments"), though only `targets` are rare enough to be checked for.
+    vocabulary = sorted(w for w in article_words | term_words if len(w) >= 5)
+    words = {"targets": medical, "terms": sorted(set(medical) & term_words), "common": common, "vocabulary": vocabulary}
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(words), encoding="utf-8")
-    print(f"Wrote {out}: {len(words['targets'])} targets, {len(words['terms'])} term words, {len(common)} common words")
+    print(f"Wrote {out}: {len(words['targets'])} targets, {len(words['terms'])} term words, {len(vocabulary)} article "
+          f"words, {len(common)} common words")
 
 
 if __name__ == "__main__":

@@ -633,3 +633,25 @@ async def test_a_long_conversation_goes_on_in_a_new_session_with_what_it_needs(d
     assert carried["offered_payloads"] == [s["payload"] for s in message["custom"]["suggestions"]]
     tracker.events = turns[2:]  # one turn fewer: the session goes on
     assert SessionStarted() not in (await ActionRespond().run(CollectingDispatcher(), tracker, domain={}))
+
+
+async def test_a_turn_pointing_back_is_about_the_conversations_topic(dispatcher, make_tracker):
+    """"how does that stop the spasms?" after deep brain stimulation: "that" is the operation, although the
+    classifier, misled by "spasms", is sure of what causes spasms."""
+    text = "how does that stop the spasms?"
+    entities = [{"entity": "topic", "value": "spasms", "start": 24, "end": 30}]
+    slots = {"topic": "deep_brain_stimulation", "last_answer": "cd_dbs_what"}
+    message, _ = await respond(dispatcher, make_tracker([("cd_spasm_causes", 0.95)], text, entities, slots))
+    assert message["custom"]["answer_id"] == "cd_dbs_how"
+    # the same words without a conversation: the classifier decides
+    dispatcher.messages.clear()
+    message, _ = await respond(dispatcher, make_tracker([("cd_spasm_causes", 0.95)], text, entities))
+    assert message["custom"]["answer_id"] == "cd_spasm_causes"
+
+
+async def test_asking_for_another_one_never_repeats_the_answer_just_given(dispatcher, make_tracker):
+    ranking = [("cd_dbs_what", 0.5), ("cd_nerve_surgery", 0.45), ("cd_treatments", 0.02)]
+    slots = {"topic": "deep_brain_stimulation", "last_answer": "cd_dbs_what"}
+    tracker = make_tracker(ranking, "is there another kind of surgery?", slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_nerve_surgery"

@@ -81,3 +81,20 @@ def test_a_message_that_folds_to_nothing_is_kept():
     message = Message(data={"text": "\u00a8"})  # NFKC: a space and a combining diaeresis
     component.process([message])
     assert message.get("text") == "\u00a8"
+
+
+@pytest.mark.parametrize(
+    "typed, meant", [("musles", "muscles"), ("stimulaton", "stimulation"), ("ligiments", "ligaments"), ("zeomin", "xeomin")]
+)
+def test_typos_of_the_articles_common_words_and_sound_alike_terms_are_corrected(speller, typed, meant):
+    assert speller.correct(f"tell me about {typed} please") == f"tell me about {meant} please"
+
+
+def test_a_change_of_the_word_lists_makes_rasa_retrain_what_follows(tmp_path):
+    from nlu.spelling import SpellingCorrector
+
+    words = tmp_path / "words.json"
+    words.write_text('{"targets": [], "terms": [], "common": []}')
+    before = SpellingCorrector.fingerprint_addon({"words": str(words)})
+    words.write_text('{"targets": ["baclofen"], "terms": [], "common": []}')
+    assert SpellingCorrector.fingerprint_addon({"words": str(words)}) != before
