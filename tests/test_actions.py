@@ -655,3 +655,17 @@ async def test_asking_for_another_one_never_repeats_the_answer_just_given(dispat
     tracker = make_tracker(ranking, "is there another kind of surgery?", slots=slots)
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["answer_id"] == "cd_nerve_surgery"
+
+
+async def test_a_treatment_asked_of_a_condition_the_articles_never_name_is_not_covered(dispatcher, make_tracker):
+    text = "does prolotherapy work for tennis elbow?"
+    entities = [{"entity": "topic", "value": "prolotherapy", "start": 5, "end": 17}]
+    message, _ = await respond(dispatcher, make_tracker([("ms_prolotherapy_what", 0.9)], text, entities))
+    assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == "other_condition"
+    assert "Prolotherapy and that condition" in message["text"]
+    # named in a story, the condition does not change the question
+    dispatcher.messages.clear()
+    text = "I have arthritis in my hands. What is prolotherapy?"
+    entities = [{"entity": "topic", "value": "prolotherapy", "start": 38, "end": 50}]
+    message, _ = await respond(dispatcher, make_tracker([("ms_prolotherapy_what", 0.9)], text, entities))
+    assert message["custom"]["answer_id"] == "ms_prolotherapy_what"
