@@ -168,9 +168,9 @@ class Reader:
         """
         ranking = message.get("intent_ranking") or [message.get("intent") or {"name": None, "confidence": 0.0}]
         if not screening.alarming:
-            ranking = [r for r in ranking if r.get("name") != EMERGENCY] or [{"name": None, "confidence": 0.0}]
+            ranking = without(ranking, EMERGENCY)
         if asks_for_another and last_answer:
-            ranking = [r for r in ranking if r.get("name") != last_answer] or [{"name": None, "confidence": 0.0}]
+            ranking = without(ranking, last_answer)
         article = self.kb.article_of(last_answer)
         others = [r for r in ranking if r.get("name") != WHAT_ABOUT]
         if not named and others and len(others) < len(ranking):
@@ -184,6 +184,11 @@ class Reader:
                 ({**r, "confidence": r["confidence"] / total} for r in weighed), key=lambda r: -r["confidence"]
             )
         return ranking
+
+
+def without(ranking: List[dict], name: str) -> List[dict]:
+    """The ranking less one intent, the others not raised; an empty ranking holds no intent."""
+    return [r for r in ranking if r.get("name") != name] or [{"name": None, "confidence": 0.0}]
 
 
 @lru_cache(maxsize=1)
