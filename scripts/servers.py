@@ -39,13 +39,26 @@ os.environ.setdefault("ACTION_SERVER_SECRET", secrets.token_hex(16))
 ACTION_HEADERS = {"X-Action-Secret": "${ACTION_SERVER_SECRET}"}
 
 
+def log_tail(log, lines: int = 15) -> str:
+    """The last lines a process wrote to `log` (an open file), to say why it stopped; empty without a file."""
+    path = getattr(log, "name", None)
+    if not isinstance(path, str) or not os.path.isfile(path):
+        return ""
+    log.flush()
+    with open(path, errors="replace") as written:
+        return "".join(written.readlines()[-lines:])
+
+
 def wait_until_up(url: str, process: subprocess.Popen, name: str, seconds: float,
-                  instance: Optional[str] = None) -> None:
-    """Until `url` answers; with `instance`, only the process that echoes it (X-Action-Instance) counts."""
+                  instance: Optional[str] = None, log=None) -> None:
+    """Until `url` answers; with `instance`, only the process that echoes it (X-Action-Instance) counts. A
+    process that exits first is an error that quotes the end of its `log`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"the {name} exited with code {process.returncode} while starting")
+            tail = log_tail(log)
+            raise RuntimeError(f"the {name} exited with code {process.returncode} while starting"
+                               + (f"; the end of its log:\n{tail}" if tail else ""))
         try:
             with urllib.request.urlopen(url, timeout=2) as answer:
                 if instance is not None and answer.headers.get("X-Action-Instance") != instance:
@@ -89,7 +102,7 @@ def action_server(port: int, log=None) -> Iterator[subprocess.Popen]:
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT if log else None,
     )
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/health", process, "action server", 90, instance)
+        wait_until_up(f"http://127.0.0.1:{port}/health", process, "action server", 90, instance, log)
         yield process
     finally:
         stop_process(process)
@@ -138,7 +151,7 @@ def rasa_server(
         stdout=log, stderr=subprocess.STDOUT if log else None,
     )
     try:
-        wait_until_up(f"http://127.0.0.1:{port}/webhooks/rest/", process, "Rasa server", 240)
+        wait_until_up(f"http://127.0.0.1:{port}/webhooks/rest/", process, "Rasa server", 240, log=log)
         yield process
     finally:
         stop_process(process)

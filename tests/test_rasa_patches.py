@@ -320,3 +320,37 @@ def test_every_rasa_process_we_start_runs_patched():
              "from rasa.core.actions import action; print('timeout', action.DEFAULT_REQUEST_TIMEOUT)")
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert "timeout 3" in result.stdout, result.stderr[-2000:]
+
+
+def _open_store_when_all_are_ready(db: str, ready, outcomes) -> None:
+    from web.tracker_store import SessionSQLTrackerStore
+
+    ready.wait()
+    try:
+        store = SessionSQLTrackerStore(dialect="postgresql", host="127.0.0.1", port=5432, username="postgres", db=db)
+        store.engine.dispose()
+        outcomes.put("ok")
+    except Exception as error:  # noqa: BLE001 - what failed is the test's message
+        outcomes.put(f"{type(error).__name__}: {error}"[:300])
+
+
+def test_replicas_starting_together_on_a_new_database_all_open_it():
+    """Without the schema lock, 4 stores opened at once on a new PostgreSQL database failed in half the rounds
+    (UniqueViolation on the session index: the nginx replicas that exited while starting in CI, 2026-12-03)."""
+    import multiprocessing
+
+    from tests.conftest import fresh_postgres_database
+
+    processes_per_round, rounds = 4, 4
+    context = multiprocessing.get_context("fork")
+    for _ in range(rounds):
+        with fresh_postgres_database() as db:
+            ready, outcomes = context.Barrier(processes_per_round), context.Queue()
+            workers = [context.Process(target=_open_store_when_all_are_ready, args=(db, ready, outcomes))
+                       for _ in range(processes_per_round)]
+            for worker in workers:
+                worker.start()
+            results = [outcomes.get(timeout=120) for _ in workers]
+            for worker in workers:
+                worker.join(timeout=30)
+            assert results == ["ok"] * processes_per_round

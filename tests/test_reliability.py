@@ -356,6 +356,14 @@ def test_only_the_started_process_counts_as_up(tmp_path):
         server.shutdown()
 
 
+def test_a_server_that_exits_while_starting_is_reported_with_the_end_of_its_log(tmp_path):
+    with open(tmp_path / "server.log", "w") as log:
+        process = subprocess.Popen([sys.executable, "-c", "import sys; print('loading'); print('why it stopped'); "
+                                    "sys.exit(3)"], stdout=log, stderr=subprocess.STDOUT)
+        with pytest.raises(RuntimeError, match="(?s)exited with code 3.*why it stopped"):
+            wait_until_up(f"http://127.0.0.1:{free_port()}/", process, "Rasa server", 10, log=log)
+
+
 def test_action_port_holds_end_to_end():
     from scripts.servers import endpoints_for
 

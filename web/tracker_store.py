@@ -47,6 +47,9 @@ SESSION_INDEXES = (
     "CREATE INDEX IF NOT EXISTS events_by_time ON events (sender_id, timestamp)",
 )
 
+# Any fixed number, the same for every replica: the PostgreSQL advisory lock that serialises creating the schema.
+SCHEMA_LOCK = 7340221
+
 # The events of the latest session (all of them when there is no session start yet), as Rasa's
 # SQLTrackerStore._event_query selects them; `{what}` is `data` or `COUNT(*)`.
 LATEST_SESSION = (
@@ -68,6 +71,11 @@ class SessionSQLTrackerStore(SQLTrackerStore):
 
     def create_indexes(self) -> None:
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Replicas starting together on a new database would race to create the same index, and all but
+                # one fail on PostgreSQL's catalogue (UniqueViolation, "IF NOT EXISTS" notwithstanding): one at a
+                # time, the others wait for this transaction to end.
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK})")
             self.Base.metadata.create_all(connection)  # Rasa made them, but not in an in-memory database
             for statement in SESSION_INDEXES:
                 connection.exec_driver_sql(statement)
