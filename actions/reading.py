@@ -8,7 +8,7 @@ conversation's topics, most recent first. actions/actions.py turns it into a rep
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from rasa_sdk import Tracker
 
@@ -114,7 +114,8 @@ class Reader:
         return Turn(
             text=text,
             screening=screening,
-            ranking=self.ranking(message, named, screening, last_answer, asks_for_another=bool(words & ASKING_FOR_ANOTHER)),
+            ranking=self.ranking(message, named, screening, last_answer, asks_for_another=bool(words & ASKING_FOR_ANOTHER),
+                                 topics=named[:in_question] or named or context),
             named=named,
             in_question=in_question,
             sides=self.sides(text[question_start:]),
@@ -155,7 +156,8 @@ class Reader:
         return sorted(found, key=self.priority.get)
 
     def ranking(
-        self, message: dict, named: List[str], screening: Screening, last_answer: Optional[str], asks_for_another: bool
+        self, message: dict, named: List[str], screening: Screening, last_answer: Optional[str], asks_for_another: bool,
+        topics: Sequence[str] = (),
     ) -> List[dict]:
         """The classifier's ranking, less what the words rule out, and leaning to the conversation's article.
 
@@ -183,7 +185,23 @@ class Reader:
             ranking = sorted(
                 ({**r, "confidence": r["confidence"] / total} for r in weighed), key=lambda r: -r["confidence"]
             )
-        return ranking
+        return self.one_reading(ranking, topics, last_answer)
+
+    def one_reading(self, ranking: List[dict], topics: Sequence[str], last_answer: Optional[str]) -> List[dict]:
+        """The two best intents as one when they are two readings of the same question: a follow-up and the
+        answer it means about the turn's topics ("can i take pills with it?" after Botox: followup_combine 0.50,
+        cd_botox_with_pills 0.45). Split between them, neither was sure; together they are."""
+        if len(ranking) < 2:
+            return ranking
+        followup, answer = sorted(ranking[:2], key=lambda r: not (r.get("name") or "").startswith(FOLLOWUP_PREFIX))
+        name = followup.get("name") or ""
+        if not name.startswith(FOLLOWUP_PREFIX) or name == WHAT_ABOUT or answer.get("name") not in self.kb.answers:
+            return ranking
+        aspect = name[len(FOLLOWUP_PREFIX) :]
+        meant = next(filter(None, (self.kb.followup(t, aspect, last_answer) for t in topics)), None)
+        if meant != answer["name"]:
+            return ranking
+        return [{**answer, "confidence": followup["confidence"] + answer["confidence"]}, *ranking[2:]]
 
 
 def without(ranking: List[dict], name: str) -> List[dict]:

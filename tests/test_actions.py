@@ -669,3 +669,18 @@ async def test_a_treatment_asked_of_a_condition_the_articles_never_name_is_not_c
     entities = [{"entity": "topic", "value": "prolotherapy", "start": 38, "end": 50}]
     message, _ = await respond(dispatcher, make_tracker([("ms_prolotherapy_what", 0.9)], text, entities))
     assert message["custom"]["answer_id"] == "ms_prolotherapy_what"
+
+
+async def test_a_follow_up_and_the_answer_it_means_here_are_one_reading(dispatcher, make_tracker):
+    """"can i take pills with it?" after Botox: the classifier splits between "combine it with something" (0.50)
+    and pills with Botox (0.45), two readings of one question: together they answer it. After prolotherapy
+    the follow-up means combining prolotherapy, so the two are no longer one reading."""
+    ranking = [("followup_combine", 0.50), ("cd_botox_with_pills", 0.45), ("cd_cause_medication", 0.02)]
+    pills = [{"entity": "topic", "value": "pills", "start": 11, "end": 16}]
+    slots = {"topic": "botox", "last_answer": "cd_botox_frequency"}
+    message, _ = await respond(dispatcher, make_tracker(ranking, "can i take pills with it?", pills, slots))
+    assert message["custom"]["answer_id"] == "cd_botox_with_pills"
+    dispatcher.messages.clear()
+    slots = {"topic": "prolotherapy", "last_answer": "ms_prolotherapy_what"}
+    message, _ = await respond(dispatcher, make_tracker(ranking, "can i do both together?", slots=slots))
+    assert message["custom"]["answer_id"] != "cd_botox_with_pills"
