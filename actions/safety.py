@@ -72,6 +72,8 @@ class Screener:
         for name, category in self.categories.items():
             self.rules[name] = self._add_rules(name, category["rules"])
         self.refer_kinds = list(spec["refer"])
+        # group -> words that, inside a match of its rules, make it ask something else ("is that normal with ...")
+        self.asks_else = {kind: self._words(words) for kind, words in spec.get("refer_asks_else", {}).items()}
         for kind, rules in spec["refer"].items():
             self.rules[kind] = self._add_rules(kind, rules)
         self.rules["handoff"] = self._add_rules("handoff", spec["handoff"])
@@ -231,6 +233,9 @@ class Screener:
         self._correct_typos(doc)
         spans: Dict[str, List[Span]] = {}
         for key, start, end in self.matcher(doc):
+            group = key.split("/")[0]
+            if group in self.asks_else and any(t.lemma_ in self.asks_else[group] for t in doc[start:end]):
+                continue
             spans.setdefault(key, []).append(doc[start:end])
 
         def sentences(group: str) -> set:

@@ -145,6 +145,8 @@ def test_cannot_breathe_is_not_mistaken_for_a_negation():
         ("should I stop taking my levodopa", "ask_dosage"),
         ("do I have cervical dystonia?", "ask_diagnosis"),
         ("is this dystonia or something else", "ask_diagnosis"),
+        ("my chin keeps turning left, could it be torticollis?", "ask_diagnosis"),
+        ("is this normal or do i have dystonia", "ask_diagnosis"),
     ],
 )
 def test_dosing_and_diagnosis_questions_are_referred(text, kind):
@@ -155,6 +157,21 @@ def test_dosing_and_diagnosis_questions_are_referred(text, kind):
     "text", ["how often are botox injections needed", "what is baclofen", "what medications treat dystonia"]
 )
 def test_general_medication_questions_are_not_referred(text):
+    assert screen(text).refer is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my neck pulls harder when i'm tired, is that normal with dystonia?",
+        "is wry neck the same as cervical dystonia",
+        "is shaking a common thing with dystonia",
+        "if it never goes away do i have to live with it forever",
+    ],
+)
+def test_questions_about_the_condition_ask_no_diagnosis(text):
+    """A diagnosis rule's match that holds "normal", "same", "have to" ... asks about the condition
+    (knowledge/safety.yml refer_asks_else)."""
     assert screen(text).refer is None
 
 
