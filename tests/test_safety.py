@@ -147,6 +147,8 @@ def test_cannot_breathe_is_not_mistaken_for_a_negation():
         ("is this dystonia or something else", "ask_diagnosis"),
         ("my chin keeps turning left, could it be torticollis?", "ask_diagnosis"),
         ("is this normal or do i have dystonia", "ask_diagnosis"),
+        ("could I have dystonia from my pills?", "ask_diagnosis"),
+        ("might i have torticollis", "ask_diagnosis"),
     ],
 )
 def test_dosing_and_diagnosis_questions_are_referred(text, kind):
@@ -167,6 +169,8 @@ def test_general_medication_questions_are_not_referred(text):
         "is wry neck the same as cervical dystonia",
         "is shaking a common thing with dystonia",
         "if it never goes away do i have to live with it forever",
+        "can i have botox for my dystonia while breastfeeding",
+        "could i have physio for my torticollis instead",
     ],
 )
 def test_questions_about_the_condition_ask_no_diagnosis(text):
