@@ -25,7 +25,7 @@ EMERGENCY = "emergency"
 SYMPTOM = "describe_symptom"  # an everyday symptom told without a question
 HANDOFF = "request_human"
 MAX_EARLIER_TOPICS = 3
-CARRIED_SLOTS = ("topic", "earlier_topics", "last_answer", "disclaimer_said")  # into a session started by rollover
+CARRIED_SLOTS = ("topic", "earlier_topics", "last_answer", "listing", "disclaimer_said")  # into a session started by rollover
 MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
 knowledge_base()  # read and checked when the action server starts: contradicting knowledge files stop it here
 
@@ -110,6 +110,8 @@ class ActionRespond(Action):
             topic = (turn.named or turn.context or [None])[0]
             options = self.kb.topic_answers(topic) if topic else self.kb.messages["symptom_questions"]
             return self.offer(dispatcher, self.kb.message("symptom"), "clarify", options, turn)
+        if turn.meant_item and not side:  # "tell me more about the second one"
+            return self.answer(dispatcher, turn.meant_item, turn) + [SlotSet("listing", turn.listing)]
         if side:
             aspect, topic, answer_id = side
             if answer_id:

@@ -51,6 +51,7 @@ class Answer:
     text: str
     citations: List[str]
     related: List[str] = field(default_factory=list)
+    items: List[str] = field(default_factory=list)  # the answers of what it lists, in its text's order
     kind: str = "answer"  # "refer" for dosing and diagnosis questions
     held: Optional[str] = None  # why a cited passage changed (set by `make knowledge`): not served until checked
 
@@ -138,6 +139,8 @@ class KnowledgeBase:
                              "(run `make knowledge` after an article edit)")
             if answer.topic not in self.topics:
                 found.append(f"answers.yml: {answer.id} has unknown topic {answer.topic}")
+            found += [f"answers.yml: {answer.id} lists unknown answer {r}" for r in answer.items
+                      if r not in self.answers]
             found += [f"answers.yml: {answer.id} relates to unknown answer {r}" for r in answer.related
                       if r not in self.answers]
         for topic in self.topics.values():

@@ -32,6 +32,12 @@ OTHER_ARTICLE_WEIGHT = 0.5
 # another kind of surgery?", "and the other parkinsons ones?").
 POINTING_BACK = set("that this it its those these them they there".split())
 ASKING_FOR_ANOTHER = set("another other others different else alternative alternatives instead".split())
+# "The second one", "the last one?": a thing the last answer listed (its `items` in knowledge/answers.yml).
+ORDINAL = re.compile(
+    r"\bthe\s+(first|second|third|fourth|last|1st|2nd|3rd|4th)\b"
+    r"(?=\s*(?:one|ones|option|thing|item|treatment|tip|medication|medicine|pill|drug|[?.!,]|$))"
+)
+ORDINAL_INDEX = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "last": -1}
 # Where a story ends and the question starts inside one sentence ("..., the tablets stopped helping — how does
 # that work?").
 CLAUSE_BREAK = re.compile(r"\s[-–—]+\s|;|\.\.+|:\s")
@@ -50,6 +56,8 @@ class Turn:
     question_start: int = 0  # where the question's own sentence starts in `text`
     points_back: bool = False  # the question says "that", "it", "there" ... in a conversation
     emergency_set_aside: bool = False  # the classifier said "emergency", the words named no danger to back it
+    meant_item: Optional[str] = None  # the answer of a thing a list named ("and the last one?")
+    listing: Optional[str] = None  # the answer whose list `meant_item` is from
 
     @property
     def topics_in_focus(self) -> List[str]:
@@ -111,6 +119,10 @@ class Reader:
         last_answer = tracker.get_slot("last_answer")
         context = [t for t in [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])] if t]
         words = set(re.findall(r"[a-z]+", text[question_start:].lower()))
+        listing = self.listing(last_answer, tracker.get_slot("listing"))
+        meant_item = self.listed_item(text[question_start:], listing)
+        if meant_item and self.kb.answers[meant_item].topic not in named[:in_question]:
+            named, in_question = [self.kb.answers[meant_item].topic, *named], in_question + 1
         return Turn(
             text=text,
             screening=screening,
@@ -124,7 +136,25 @@ class Reader:
             question_start=question_start,
             points_back=bool(context) and bool(words & POINTING_BACK),
             emergency_set_aside=said_emergency and not screening.alarming and not screening.matched_anything,
+            meant_item=meant_item,
+            listing=listing if meant_item else None,
         )
+
+    def listing(self, last_answer: Optional[str], pointed_into: Optional[str]) -> Optional[str]:
+        """The list a place ("the last one") counts in: the one just pointed into while the patient goes through
+        its things ("the second one", then "and the last one?"), else the last answer's."""
+        if pointed_into in self.kb.answers and last_answer in self.kb.answers[pointed_into].items:
+            return pointed_into
+        return last_answer
+
+    def listed_item(self, question: str, listing: Optional[str]) -> Optional[str]:
+        """The answer of the thing `listing` names that the question points at by its place."""
+        items = self.kb.answers[listing].items if listing in self.kb.answers else []
+        found = ORDINAL.search(question.lower())
+        if not items or not found:
+            return None
+        index = ORDINAL_INDEX[found.group(1)]
+        return items[index] if index < len(items) else None
 
     @staticmethod
     def question_start(text: str) -> int:

@@ -684,3 +684,36 @@ async def test_a_follow_up_and_the_answer_it_means_here_are_one_reading(dispatch
     slots = {"topic": "prolotherapy", "last_answer": "ms_prolotherapy_what"}
     message, _ = await respond(dispatcher, make_tracker(ranking, "can i do both together?", slots=slots))
     assert message["custom"]["answer_id"] != "cd_botox_with_pills"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("ok, and what is the second one?", "cd_oral_medications"),
+    ("tell me about the last one", "cd_physical_therapy"),
+    ("the first one please", "cd_botox_what"),
+])
+async def test_a_thing_the_last_answer_listed_is_found_by_its_place(dispatcher, make_tracker, text, expected):
+    """After the list of treatments, "the second one" is the second the answer names (`items` in answers.yml),
+    whatever the classifier makes of the words."""
+    slots = {"topic": "cervical_dystonia", "last_answer": "cd_treatments"}
+    message, _ = await respond(dispatcher, make_tracker([("cd_what_is", 0.9)], text, slots=slots))
+    assert message["custom"]["answer_id"] == expected
+
+
+async def test_a_place_in_time_is_no_thing_listed(dispatcher, make_tracker):
+    slots = {"topic": "cervical_dystonia", "last_answer": "cd_treatments"}
+    tracker = make_tracker([("cd_early_signs", 0.9)], "what did people notice the first time?", slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_early_signs"
+
+
+async def test_going_through_a_list_keeps_counting_in_it(dispatcher, make_tracker):
+    """"tell me about the second one" after the treatments, then "and the last one?": the last treatment,
+    not the last of the medications the second one listed."""
+    slots = {"topic": "oral_medications", "last_answer": "cd_oral_medications", "listing": "cd_treatments"}
+    message, events = await respond(dispatcher, make_tracker([("cd_what_is", 0.9)], "and the last one?", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_physical_therapy"
+    assert {"event": "slot", "timestamp": None, "name": "listing", "value": "cd_treatments"} in events
+    dispatcher.messages.clear()
+    slots = {"topic": "oral_medications", "last_answer": "cd_oral_medications"}
+    message, _ = await respond(dispatcher, make_tracker([("cd_what_is", 0.9)], "and the last one?", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_clonazepam"
