@@ -109,6 +109,7 @@ def break_file(folder, name, old, new) -> None:
         ("topics.yml", "answers: [ms_massage]", "answers: []", "topic massage has no answers"),
         ("topics.yml", "how_it_works: ms_massage", "how_it_works: ms_masage", "leads to unknown answer ms_masage"),
         ("messages.yml", "{scope}", "{scoop}", "unknown placeholder {scoop}"),
+        ("answers.yml", "items: [cd_levodopa,", "items: [cd_levodopo,", "lists unknown answer cd_levodopo"),
     ],
 )
 def test_contradicting_knowledge_files_are_refused_with_a_clear_message(knowledge, name, old, new, says):
