@@ -240,13 +240,13 @@ class ActionRespond(Action):
             return None
         if turn.points_back:  # "how does that stop the spasms?" after deep brain stimulation: "that" is the topic
             best = self.followups.best(turn.text, [turn.context[0]])
-            if best and best[1] >= config.POINTING_BACK_MIN_SIMILARITY:
+            if best and best[1] >= config.POINTING_BACK_MIN_SIMILARITY and best[0] not in turn.not_meant:
                 return best[0]
         if sure and not turn.followup_aspect:
             return None
         for topic in topics:
             best = self.followups.best(turn.text, [topic])
-            if best and best[1] >= config.FOLLOWUP_MIN_SIMILARITY:
+            if best and best[1] >= config.FOLLOWUP_MIN_SIMILARITY and best[0] not in turn.not_meant:
                 return best[0]
         return None
 

@@ -32,6 +32,8 @@ OTHER_ARTICLE_WEIGHT = 0.5
 # another kind of surgery?", "and the other parkinsons ones?").
 POINTING_BACK = set("that this it its those these them they there".split())
 ASKING_FOR_ANOTHER = set("another other others different else alternative alternatives instead".split())
+# "Is there ...", "there are ...": no "there" that points back.
+THERE_IS = re.compile(r"\b(?:is|are|was|were|be)\s+there\b|\bthere(?:'s|s|\s+is|\s+are|\s+was|\s+were)\b")
 # "The second one", "the last one?": a thing the last answer listed (its `items` in knowledge/answers.yml).
 ORDINAL = re.compile(
     r"\bthe\s+(first|second|third|fourth|last|1st|2nd|3rd|4th)\b"
@@ -58,6 +60,7 @@ class Turn:
     emergency_set_aside: bool = False  # the classifier said "emergency", the words named no danger to back it
     meant_item: Optional[str] = None  # the answer of a thing a list named ("and the last one?")
     listing: Optional[str] = None  # the answer whose list `meant_item` is from
+    not_meant: Tuple[str, ...] = ()  # answers a turn asking for another one does not mean
 
     @property
     def topics_in_focus(self) -> List[str]:
@@ -118,7 +121,8 @@ class Reader:
         said_emergency = top.get("name") == EMERGENCY and confidence >= config.EMERGENCY_MIN_CONFIDENCE
         last_answer = tracker.get_slot("last_answer")
         context = [t for t in [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])] if t]
-        words = set(re.findall(r"[a-z]+", text[question_start:].lower()))
+        words = set(re.findall(r"[a-z]+", THERE_IS.sub(" ", text[question_start:].lower())))
+        asks_for_another = bool(words & ASKING_FOR_ANOTHER)
         listing = self.listing(last_answer, tracker.get_slot("listing"))
         meant_item = self.listed_item(text[question_start:], listing)
         if meant_item and self.kb.answers[meant_item].topic not in named[:in_question]:
@@ -126,8 +130,8 @@ class Reader:
         return Turn(
             text=text,
             screening=screening,
-            ranking=self.ranking(message, named, screening, last_answer, asks_for_another=bool(words & ASKING_FOR_ANOTHER),
-                                 topics=named[:in_question] or named or context),
+            ranking=self.ranking(message, named, screening, last_answer, asks_for_another=asks_for_another,
+                                 topics=named[:in_question] or named or context, context=context),
             named=named,
             in_question=in_question,
             sides=self.sides(text[question_start:]),
@@ -138,6 +142,7 @@ class Reader:
             emergency_set_aside=said_emergency and not screening.alarming and not screening.matched_anything,
             meant_item=meant_item,
             listing=listing if meant_item else None,
+            not_meant=tuple(self.given_already(named, context, last_answer)) if asks_for_another else (),
         )
 
     def listing(self, last_answer: Optional[str], pointed_into: Optional[str]) -> Optional[str]:
@@ -187,7 +192,7 @@ class Reader:
 
     def ranking(
         self, message: dict, named: List[str], screening: Screening, last_answer: Optional[str], asks_for_another: bool,
-        topics: Sequence[str] = (),
+        topics: Sequence[str] = (), context: Sequence[str] = (),
     ) -> List[dict]:
         """The classifier's ranking, less what the words rule out, and leaning to the conversation's article.
 
@@ -196,13 +201,14 @@ class Reader:
         serious sign they don't deny (knowledge/safety.yml): a classifier may learn that "neck" and "hurts" go
         with danger. It is dropped without raising the others, so a calm symptom story gets a "did you mean"
         rather than a confident answer. A turn that asks for another or a different one ("is there another kind of
-        surgery?") does not mean the answer just given: it is dropped the same way.
+        surgery?") does not mean what was just given (`given_already`): dropped the same way.
         """
         ranking = message.get("intent_ranking") or [message.get("intent") or {"name": None, "confidence": 0.0}]
         if not screening.alarming:
             ranking = without(ranking, EMERGENCY)
-        if asks_for_another and last_answer:
-            ranking = without(ranking, last_answer)
+        if asks_for_another:
+            for answer_id in self.given_already(named, context, last_answer):  # as Turn.not_meant
+                ranking = without(ranking, answer_id)
         article = self.kb.article_of(last_answer)
         others = [r for r in ranking if r.get("name") != WHAT_ABOUT]
         if not named and others and len(others) < len(ranking):
@@ -216,6 +222,17 @@ class Reader:
                 ({**r, "confidence": r["confidence"] / total} for r in weighed), key=lambda r: -r["confidence"]
             )
         return self.one_reading(ranking, topics, last_answer)
+
+    def given_already(self, named: List[str], context: Sequence[str], last_answer: Optional[str]) -> List[str]:
+        """What a turn asking for another one ("is there any other kind of operation?") does not mean: the answer
+        just given and, when it names no other topic than the conversation's and that is a treatment ("operation"
+        is deep brain stimulation's word too), that treatment's answers (not those that list things: "any other
+        tips?" after heat is all the tips)."""
+        current = self.kb.topics.get(context[0]) if context and set(named) <= {context[0]} else None
+        same_treatment = [
+            a for a in self.kb.topic_answers(current.name) if not self.kb.answers[a].items
+        ] if current and current.treats else []
+        return [a for a in [last_answer, *same_treatment] if a]
 
     def one_reading(self, ranking: List[dict], topics: Sequence[str], last_answer: Optional[str]) -> List[dict]:
         """The two best intents as one when they are two readings of the same question: a follow-up and the

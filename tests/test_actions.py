@@ -717,3 +717,29 @@ async def test_going_through_a_list_keeps_counting_in_it(dispatcher, make_tracke
     slots = {"topic": "oral_medications", "last_answer": "cd_oral_medications"}
     message, _ = await respond(dispatcher, make_tracker([("cd_what_is", 0.9)], "and the last one?", slots=slots))
     assert message["custom"]["answer_id"] == "cd_clonazepam"
+
+
+async def test_asking_for_another_one_means_another_treatment_than_the_conversations(dispatcher, make_tracker):
+    """After what deep brain stimulation is and how it works, "any other kind of operation?" is not deep brain
+    stimulation again, whichever of its answers was the last."""
+    ranking = [("cd_dbs_what", 0.5), ("cd_nerve_surgery", 0.45), ("cd_treatments", 0.02)]
+    slots = {"topic": "deep_brain_stimulation", "last_answer": "cd_dbs_how"}
+    tracker = make_tracker(ranking, "is there any other kind of operation", slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_nerve_surgery"
+    # "any other tips?" after heat: all the tips, the answer that lists them, is still open
+    dispatcher.messages.clear()
+    slots = {"topic": "home_care", "last_answer": "cd_tip_heat"}
+    message, _ = await respond(dispatcher, make_tracker([("cd_home_tips", 0.8)], "any other tips?", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_home_tips"
+
+
+@pytest.mark.parametrize("text, points_back", [
+    ("is there any other kind of operation", False), ("are there other options?", False),
+    ("why there?", True), ("does it hurt there", True), ("how long does that last", True),
+])
+def test_an_existential_there_points_back_at_nothing(make_tracker, text, points_back):
+    from actions.reading import reader
+
+    slots = {"topic": "deep_brain_stimulation", "last_answer": "cd_dbs_how"}
+    assert reader().read(make_tracker([("cd_nerve_surgery", 0.5)], text, slots=slots)).points_back is points_back
