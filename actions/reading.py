@@ -122,7 +122,7 @@ class Reader:
         last_answer = tracker.get_slot("last_answer")
         context = [t for t in [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])] if t]
         words = set(re.findall(r"[a-z]+", THERE_IS.sub(" ", text[question_start:].lower())))
-        asks_for_another = bool(words & ASKING_FOR_ANOTHER)
+        not_meant = tuple(self.given_already(named, context, last_answer)) if words & ASKING_FOR_ANOTHER else ()
         listing = self.listing(last_answer, tracker.get_slot("listing"))
         meant_item = self.listed_item(text[question_start:], listing)
         if meant_item and self.kb.answers[meant_item].topic not in named[:in_question]:
@@ -130,8 +130,8 @@ class Reader:
         return Turn(
             text=text,
             screening=screening,
-            ranking=self.ranking(message, named, screening, last_answer, asks_for_another=asks_for_another,
-                                 topics=named[:in_question] or named or context, context=context),
+            ranking=self.ranking(message, named, screening, last_answer, not_meant,
+                                 topics=named[:in_question] or named or context),
             named=named,
             in_question=in_question,
             sides=self.sides(text[question_start:]),
@@ -142,7 +142,7 @@ class Reader:
             emergency_set_aside=said_emergency and not screening.alarming and not screening.matched_anything,
             meant_item=meant_item,
             listing=listing if meant_item else None,
-            not_meant=tuple(self.given_already(named, context, last_answer)) if asks_for_another else (),
+            not_meant=not_meant,
         )
 
     def listing(self, last_answer: Optional[str], pointed_into: Optional[str]) -> Optional[str]:
@@ -191,8 +191,8 @@ class Reader:
         return sorted(found, key=self.priority.get)
 
     def ranking(
-        self, message: dict, named: List[str], screening: Screening, last_answer: Optional[str], asks_for_another: bool,
-        topics: Sequence[str] = (), context: Sequence[str] = (),
+        self, message: dict, named: List[str], screening: Screening, last_answer: Optional[str],
+        not_meant: Sequence[str] = (), topics: Sequence[str] = (),
     ) -> List[dict]:
         """The classifier's ranking, less what the words rule out, and leaning to the conversation's article.
 
@@ -201,14 +201,13 @@ class Reader:
         serious sign they don't deny (knowledge/safety.yml): a classifier may learn that "neck" and "hurts" go
         with danger. It is dropped without raising the others, so a calm symptom story gets a "did you mean"
         rather than a confident answer. A turn that asks for another or a different one ("is there another kind of
-        surgery?") does not mean what was just given (`given_already`): dropped the same way.
+        surgery?") does not mean what was just given (`not_meant`, from `given_already`): dropped the same way.
         """
         ranking = message.get("intent_ranking") or [message.get("intent") or {"name": None, "confidence": 0.0}]
         if not screening.alarming:
             ranking = without(ranking, EMERGENCY)
-        if asks_for_another:
-            for answer_id in self.given_already(named, context, last_answer):  # as Turn.not_meant
-                ranking = without(ranking, answer_id)
+        for answer_id in not_meant:
+            ranking = without(ranking, answer_id)
         article = self.kb.article_of(last_answer)
         others = [r for r in ranking if r.get("name") != WHAT_ABOUT]
         if not named and others and len(others) < len(ranking):
