@@ -178,10 +178,13 @@ class ActionRespond(Action):
             if side.of_condition and not turn.in_question:  # "so what causes it then?" after massage: the condition's
                 candidates += [self.kb.topics[t].treats for t in candidates if t in self.kb.topics]
             candidates = [t for t in dict.fromkeys(candidates) if t]
+            if side.new_answer and (turn.in_question or not turn.last_answer):
+                continue  # "what else?" asks past what was just said; "what about lidocaine instead?" about lidocaine
             if side.more_of_last and not turn.in_question and turn.last_answer:  # "which kind?"
                 sure = self.sure_answer(turn)
                 return None if sure not in (None, turn.last_answer) else (aspect, topics[0], turn.last_answer)
-            answer_id = next(filter(None, (self.kb.followup(t, aspect, turn.last_answer) for t in candidates)), None)
+            answers = (self.kb.followup(t, aspect, turn.last_answer) for t in candidates)
+            answer_id = next((a for a in answers if a and not (side.new_answer and a == turn.last_answer)), None)
             if answer_id and self.sure_answer(turn) not in (None, answer_id):
                 return None  # the classifier is sure of another answer: the side's words were only a hint
             only_classifier = aspect == turn.followup_aspect and aspect not in turn.sides
@@ -238,8 +241,9 @@ class ActionRespond(Action):
         topics = turn.topics_in_focus
         if not turn.context:  # a first question: the classifier decides
             return None
-        if turn.points_back:  # "how does that stop the spasms?" after deep brain stimulation: "that" is the topic
-            best = self.followups.best(turn.text, [turn.context[0]])
+        if turn.points_back:  # "how does that stop the spasms?" after deep brain stimulation: "that" is the topic,
+            # or one the question names ("why would loose ligaments do that?" after massage): the closer reading
+            best = self.followups.best(turn.text, [turn.context[0], *turn.named[: turn.in_question]])
             if best and best[1] >= config.POINTING_BACK_MIN_SIMILARITY and best[0] not in turn.not_meant:
                 return best[0]
         if sure and not turn.followup_aspect:

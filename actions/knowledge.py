@@ -78,6 +78,7 @@ class Aspect:
     of_condition: bool = False  # asked of a treatment, it may mean the condition ("so what causes it then?")
     topic_answer_speaks: bool = False  # the topic's own answer speaks to it ("is stretching any good?")
     more_of_last: bool = False  # asks for more of what was just said ("which kind?"): the last answer again
+    new_answer: bool = False  # asks for something other than what was just said ("what else?")
 
 
 def _texts(messages, path: str = "") -> List[tuple]:

@@ -161,7 +161,8 @@ MAX_EVERYDAY_FALSE_ALARM_RATE = 0.01  # on each everyday set
 MIN_SCHEDULE_ANSWERED = 0.85  # schedule questions ("how often do people get the injections?") answered
 PATIENT_SETS = {"development": "tests/patients_dev.yml", "development 2": "tests/patients_dev2.yml",
                 "development 3": "tests/patients_dev3.yml", "development 4": "tests/patients_dev4.yml",
-                "development 5": "tests/patients_dev5.yml", "sealed": "tests/patients_sealed.yml",
+                "development 5": "tests/patients_dev5.yml",
+                "development 6": "tests/patients_dev6.yml", "sealed": "tests/patients_sealed.yml",
                 "sealed 3": "tests/patients_sealed3.yml"}
 QUESTION_KINDS = ("lay", "story", "typo", "dictated")
 # Targets on each sealed set (issue 11); the development set is reported beside it, without thresholds.

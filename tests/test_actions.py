@@ -412,6 +412,19 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     assert SlotSet("topic", "botox") in events
 
 
+@pytest.mark.parametrize("text, side", [
+    ("why do ligaments take ages to heal", None), ("at what age does it start", "age"),
+    ("what's the catch", None), ("can you catch it from someone", "contagious"),
+    ("do steroid shots into sore muscles help", None), ("do the shots hurt", "pain"),
+])
+def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
+    """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
+    from actions.reading import reader
+
+    sides = reader().read(make_tracker([("cd_what_is", 0.5)], text)).sides
+    assert (sides[0] if sides else None) == side
+
+
 async def test_a_covered_side_in_context_gets_its_answer(dispatcher, make_tracker):
     """"is it hereditary?" after cervical dystonia is about its causes, which the article covers."""
     tracker = make_tracker([("cd_cure", 0.3), ("cd_who_gets_it", 0.2)], "is it hereditary?", slots={"topic": "cervical_dystonia"})
@@ -743,3 +756,46 @@ def test_an_existential_there_points_back_at_nothing(make_tracker, text, points_
 
     slots = {"topic": "deep_brain_stimulation", "last_answer": "cd_dbs_how"}
     assert reader().read(make_tracker([("cd_nerve_surgery", 0.5)], text, slots=slots)).points_back is points_back
+
+
+@pytest.mark.parametrize("text, slots, expected", [
+    ("ok and what else can I do", {"topic": "home_care", "last_answer": "cd_tip_stress"}, "cd_home_tips"),
+    ("what are the other options", {"topic": "baclofen", "last_answer": "cd_baclofen"}, "cd_oral_medications"),
+    ("is there something longer lasting", {"topic": "trigger_point_injections",
+                                           "last_answer": "ms_trigger_point_injections"}, "ms_prolotherapy_what"),
+    # the tips were the last answer: what else there is for the condition they help with
+    ("what else can I do?", {"topic": "home_care", "last_answer": "cd_home_tips"}, "cd_treatments"),
+])
+async def test_what_else_leads_past_what_was_just_said(dispatcher, make_tracker, text, slots, expected):
+    """"What else can I do?" after a treatment: what its article offers besides it (`alternatives` in
+    knowledge/topics.yml), whatever the classifier makes of the words ("what else can I do" is also what the
+    assistant can do), never the answer just given."""
+    message, _ = await respond(dispatcher, make_tracker([("ask_capabilities", 0.92)], text, slots=slots))
+    assert message["custom"]["answer_id"] == expected
+
+
+async def test_what_else_needs_a_conversation_and_a_question_naming_nothing(dispatcher, make_tracker):
+    # "what about lidocaine shots instead?" after massage asks about lidocaine shots
+    text = "what about lidocaine shots instead?"
+    lidocaine = [{"entity": "topic", "value": "lidocaine", "start": 11, "end": 20}]
+    slots = {"topic": "massage", "last_answer": "ms_massage"}
+    tracker = make_tracker([("ms_trigger_point_injections", 0.6), ("ms_prolotherapy_what", 0.2)], text, lidocaine, slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "ms_trigger_point_injections"
+    # a first message: a story's topic is nothing "else" is measured against
+    dispatcher.messages.clear()
+    text = "the physio suggested yoga for my dystonia. what else can i do at home"
+    physio = [{"entity": "topic", "value": "physio", "start": 4, "end": 10}]
+    message, _ = await respond(dispatcher, make_tracker([("cd_home_tips", 0.7)], text, physio))
+    assert message["custom"]["answer_id"] == "cd_home_tips"
+
+
+async def test_pointing_back_also_reads_the_topic_the_question_names(dispatcher, make_tracker):
+    """"why would loose ligaments do that?" after massage: "that" is read with massage and with the ligaments
+    the question names, and the closer reading wins; it is not massage's answer again."""
+    text = "why would loose ligaments do that"
+    ligaments = [{"entity": "topic", "value": "loose ligaments", "start": 10, "end": 25}]
+    slots = {"topic": "massage", "last_answer": "ms_massage"}
+    message, _ = await respond(dispatcher, make_tracker([("ms_massage", 0.5), ("ms_why_spasms", 0.3)], text, ligaments, slots))
+    assert message["custom"]["answer_id"] != "ms_massage"
+    assert message["custom"]["answer_id"].startswith("ms_")

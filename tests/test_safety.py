@@ -171,6 +171,7 @@ def test_general_medication_questions_are_not_referred(text):
         "if it never goes away do i have to live with it forever",
         "can i have botox for my dystonia while breastfeeding",
         "could i have physio for my torticollis instead",
+        "my aunt's been given it for her neck dystonia. why would that help",
     ],
 )
 def test_questions_about_the_condition_ask_no_diagnosis(text):
