@@ -178,7 +178,7 @@ class ActionRespond(Action):
             if side.of_condition and not turn.in_question:  # "so what causes it then?" after massage: the condition's
                 candidates += [self.kb.topics[t].treats for t in candidates if t in self.kb.topics]
             candidates = [t for t in dict.fromkeys(candidates) if t]
-            if side.new_answer and (turn.in_question or not turn.last_answer):
+            if side.of_last and (turn.in_question or not turn.last_answer):
                 continue  # "what else?" asks past what was just said; "what about lidocaine instead?" about lidocaine
             if side.more_of_last and not turn.in_question and turn.last_answer:  # "which kind?"
                 sure = self.sure_answer(turn)

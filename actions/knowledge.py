@@ -78,7 +78,8 @@ class Aspect:
     of_condition: bool = False  # asked of a treatment, it may mean the condition ("so what causes it then?")
     topic_answer_speaks: bool = False  # the topic's own answer speaks to it ("is stretching any good?")
     more_of_last: bool = False  # asks for more of what was just said ("which kind?"): the last answer again
-    new_answer: bool = False  # asks for something other than what was just said ("what else?")
+    new_answer: bool = False  # never the answer just given again ("what else?", "why does it cause spasms?")
+    of_last: bool = False  # read only in a conversation, of a question naming no topic ("what else?")
 
 
 def _texts(messages, path: str = "") -> List[tuple]:

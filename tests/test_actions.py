@@ -818,3 +818,19 @@ async def test_what_a_treatment_does_for_spasms_is_answered_where_the_article_sa
     entities = [{"entity": "topic", "value": "massage", "start": 5, "end": 12}]
     message, _ = await respond(dispatcher, make_tracker([("ask_not_covered", 0.7), ("ms_massage", 0.2)], text, entities))
     assert message["custom"]["kind"] == "not_covered"
+
+
+async def test_the_real_cause_of_spasms_is_the_articles_root_cause(dispatcher, make_tracker):
+    """"What do they say the real cause is then?" after massage only helping for a while: the joint instability
+    the article puts behind the spasms (`root_cause`), not how loose ligaments make muscles spasm."""
+    slots = {"topic": "muscle_spasms", "last_answer": "ms_common_treatments"}
+    ranking = [("ms_why_spasms", 0.45), ("ms_joint_instability", 0.25)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "what do they say the real cause is then?", slots=slots))
+    assert message["custom"]["answer_id"] == "ms_joint_instability"
+    # "why does that cause spasms?" after joint instability still asks how
+    dispatcher.messages.clear()
+    text = "why does that cause spasms?"
+    spasms = [{"entity": "topic", "value": "spasms", "start": 20, "end": 26}]
+    slots = {"topic": "joint_instability", "last_answer": "ms_joint_instability"}
+    message, _ = await respond(dispatcher, make_tracker([("ms_why_spasms", 0.6)], text, spasms, slots))
+    assert message["custom"]["answer_id"] == "ms_why_spasms"
