@@ -143,6 +143,7 @@ def test_cannot_breathe_is_not_mistaken_for_a_negation():
         ("how many units of botox do I need", "ask_dosage"),
         ("can I double my clonazepam dose", "ask_dosage"),
         ("should I stop taking my levodopa", "ask_dosage"),
+        ("can i up my baclofen", "ask_dosage"),
         ("do I have cervical dystonia?", "ask_diagnosis"),
         ("is this dystonia or something else", "ask_diagnosis"),
         ("my chin keeps turning left, could it be torticollis?", "ask_diagnosis"),
@@ -156,7 +157,8 @@ def test_dosing_and_diagnosis_questions_are_referred(text, kind):
 
 
 @pytest.mark.parametrize(
-    "text", ["how often are botox injections needed", "what is baclofen", "what medications treat dystonia"]
+    "text", ["how often are botox injections needed", "what is baclofen", "what medications treat dystonia",
+             "I just picked up baclofen from the chemist, what is it actually for"]
 )
 def test_general_medication_questions_are_not_referred(text):
     assert screen(text).refer is None
