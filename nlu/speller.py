@@ -11,12 +11,13 @@ from typing import Dict, Iterable, List, Optional
 
 WORDS_FILE = Path(__file__).resolve().parent.parent / "models" / "spelling" / "words.json"
 WORD = re.compile(r"[a-z]+")
-MAX_JOINED = 3  # "back low fen": dictation splits a term into at most this many words
+MAX_JOINED = 4  # "back low fen", "clone as a pam": dictation splits a term into at most this many words
+MIN_JOINED_SOUNDS = 5  # a run joined into an article's word by sound alone must sound this distinct (consonants)
 # Dictation splits a term into syllables; a run that starts (but for "in jections") or ends with one of these
 # small words is a phrase, not a split term ("ligament is", "to me in").
 SMALL_WORDS = set(
     "a an the in is it its to me my of on at for and or so be do if as by up i you u r he she we they his her our "
-    "this that till til with from are was am".split()
+    "this that till til with from are was am how what why when where who which".split()
 )
 
 
@@ -40,7 +41,8 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 def sound_key(word: str) -> str:
     """A rough sound-alike key: consonants as heard ("xeomin" and "zee oh min" both give "smn")."""
     word = re.sub(r"^x", "s", word)
-    for spelled, heard in (("ph", "f"), ("ck", "k"), ("c(?=[eiy])", "s"), ("c", "k"), ("q", "k"), ("x", "ks"), ("z", "s")):
+    for spelled, heard in (("ph", "f"), ("igh", "i"), ("alk", "ak"), ("ck", "k"), ("c(?=[eiy])", "s"), ("c", "k"),
+                           ("q", "k"), ("x", "ks"), ("z", "s")):  # "lights" and "talks" sound without g, h and l
         word = re.sub(spelled, heard, word)
     word = re.sub(r"[aeiouhwy]", "", word)
     return re.sub(r"(.)\1+", r"\1", word)
@@ -52,14 +54,23 @@ def allowed_distance(word: str) -> int:
 
 class Speller:
     def __init__(
-        self, targets: Iterable[str], terms: Iterable[str], common: Iterable[str], vocabulary: Iterable[str] = ()
+        self, targets: Iterable[str], terms: Iterable[str], common: Iterable[str], vocabulary: Iterable[str] = (),
+        joinable: Iterable[str] = (),
     ) -> None:
         self.targets = set(targets)
         self.terms = {t for t in terms if len(t) >= 5}
         self.common = set(common)
+        # What a dictated run of words may be joined into as it is spelt ("mass age" -> massage): every longer
+        # word of the topic terms, common ones too.
+        self.joinable = self.terms | {t for t in joinable if len(t) >= 5}
         self.term_keys: Dict[str, List[str]] = {}
         for term in self.terms:
             self.term_keys.setdefault(sound_key(term), []).append(term)
+        # The articles' rarer words, heard as several words ("mag nee see um"), by sound only.
+        self.target_keys: Dict[str, List[str]] = {}
+        for target in self.targets - self.terms:
+            if len(sound_key(target)) >= MIN_JOINED_SOUNDS:
+                self.target_keys.setdefault(sound_key(target), []).append(target)
         # Candidates by first letter: typos rarely hit it, and this keeps a look-up to a few hundred words. An
         # unknown word may also be a typo of a common word of the articles ("musles", "stimulaton").
         self.by_initial: Dict[str, List[str]] = {}
@@ -70,7 +81,8 @@ class Speller:
     @classmethod
     def from_file(cls, path: Path = WORDS_FILE) -> "Speller":
         words = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(words["targets"], words["terms"], words["common"], words.get("vocabulary", ()))
+        return cls(words["targets"], words["terms"], words["common"], words.get("vocabulary", ()),
+                   words.get("joinable", ()))
 
     def known(self, word: str) -> bool:
         return word in self.targets or word in self.common or len(word) < 4
@@ -100,7 +112,7 @@ class Speller:
     def join(self, words: List[str]) -> Optional[str]:
         """A term heard as several words ("back low fen" -> baclofen), by spelling or by sound."""
         joined = "".join(words)
-        if joined in self.terms:
+        if joined in self.joinable:
             return joined
         if len(joined) < 6 or words[-1] in SMALL_WORDS or (words[0] in SMALL_WORDS and words[0] != "in"):
             return None
@@ -114,9 +126,18 @@ class Speller:
         matches |= {
             t for t in self.by_initial.get(joined[0], []) if t in self.terms and edit_distance(joined, t, 2) <= 2
         }
-        if len(words[-1]) >= 4 and words[-1] in self.common:  # "tight neck" is no "tightness"; "pro low therapy" is
+        if len(words) == 2 and len(words[-1]) >= 4 and words[-1] in self.common:
+            # "tight neck" is no "tightness"; "pro low therapy" and "pearl oh therapy" are prolotherapy
             matches = {t for t in matches if edit_distance(joined, t, 1) <= 1}
+        if not matches and len(sounds) >= MIN_JOINED_SOUNDS:  # "mag nee see um", "electro lights"
+            matches = {
+                t for t in self.target_keys.get(sounds, [])
+                if t[0] == joined[0] and edit_distance(joined, t, len(t) // 2) <= len(t) // 2
+            }
         matches -= set(words)  # "the tablets" is not a dictated "tablets"
+        if len(matches) > 1:  # "lig a mints": ligaments, not ligament
+            nearest = min(edit_distance(joined, t, len(joined)) for t in matches)
+            matches = {t for t in matches if edit_distance(joined, t, len(joined)) == nearest}
         return next(iter(matches)) if len(matches) == 1 else None
 
     def correct(self, text: str) -> str:

@@ -39,7 +39,8 @@ def main(out: str) -> None:
     # Every longer word of the articles and terms, common ones too: what an unknown word may be a typo of
     # ("musles", "stimulaton", "ligiments"), though only `targets` are rare enough to be checked for.
     vocabulary = sorted(w for w in article_words | term_words if len(w) >= 5)
-    words = {"targets": medical, "terms": sorted(set(medical) & term_words), "common": common, "vocabulary": vocabulary}
+    words = {"targets": medical, "terms": sorted(set(medical) & term_words), "common": common, "vocabulary": vocabulary,
+             "joinable": sorted(w for w in term_words if len(w) >= 5)}
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(words), encoding="utf-8")
     print(f"Wrote {out}: {len(words['targets'])} targets, {len(words['terms'])} term words, {len(vocabulary)} article "

@@ -28,6 +28,9 @@ def test_misspelled_medical_words_are_corrected(speller, typed, meant):
         ("back low fen", "baclofen"), ("zee oh min", "xeomin"), ("level dopa", "levodopa"),
         ("pro low therapy", "prolotherapy"), ("bow tox", "botox"), ("lido cane", "lidocaine"),
         ("in jections", "injections"), ("whip lash", "whiplash"),
+        # four words, a common last word, an ordinary word of the terms, the articles' rarer words by sound
+        ("clone as a pam", "clonazepam"), ("pearl oh therapy", "prolotherapy"), ("mass age", "massage"),
+        ("lig a mints", "ligaments"), ("mag nee see um", "magnesium"), ("electro lights", "electrolytes"),
     ],
 )
 def test_dictated_terms_split_into_sound_alike_words_are_joined(speller, dictated, meant):
@@ -38,6 +41,7 @@ def test_dictated_terms_split_into_sound_alike_words_are_joined(speller, dictate
     "text",
     [
         "i dont know if it doesnt help", "can a loose spine give me a tight neck", "is there any medicine by mouth",
+        "a torn ligament how long till its repaired", "the rest of it is fine", "to day i have been",
         "the ligament is still sore", "explain it to me in simple words", "a spasm a day",
         "how many units of botox do you inject in the neck", "the tablets stopped helping", "my back is low down",
     ],
@@ -98,3 +102,8 @@ def test_a_change_of_the_word_lists_makes_rasa_retrain_what_follows(tmp_path):
     before = SpellingCorrector.fingerprint_addon({"words": str(words)})
     words.write_text('{"targets": ["baclofen"], "terms": [], "common": []}')
     assert SpellingCorrector.fingerprint_addon({"words": str(words)}) != before
+
+
+def test_a_question_word_after_a_dictated_term_is_not_joined_into_it(speller):
+    """Four words may make a term, but "how" starts the question after it."""
+    assert speller.correct("a torn lig a mint how long till it heals") == "a torn ligament how long till it heals"
