@@ -188,7 +188,8 @@ class ActionRespond(Action):
             if answer_id and self.sure_answer(turn) not in (None, answer_id):
                 return None  # the classifier is sure of another answer: the side's words were only a hint
             only_classifier = aspect == turn.followup_aspect and aspect not in turn.sides
-            specific = not side.covered_only or only_classifier
+            said_to_lack = aspect in self.kb.topics[topics[0]].says_nothing_of if topics[0] in self.kb.topics else False
+            specific = not side.covered_only or only_classifier or said_to_lack
             if not answer_id and only_classifier and self.in_context(turn):
                 return None  # "what about strains?" is no question of side effects: its meaning decides
             if answer_id:

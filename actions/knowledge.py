@@ -7,7 +7,7 @@ import string
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import yaml
 
@@ -64,6 +64,7 @@ class Topic:
     terms: List[str]
     followups: Dict[str, List[str]]  # aspect -> its answer, one per article where both cover it
     treats: Optional[str] = None  # the condition a treatment topic treats in its article
+    says_nothing_of: Tuple[str, ...] = ()  # broad sides the articles don't cover for it ("how long" of whiplash)
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ class KnowledgeBase:
             name: Topic(
                 name, t["label"], t["answers"], t["terms"],
                 {aspect: [a] if isinstance(a, str) else a for aspect, a in (t.get("followups") or {}).items()},
-                t.get("treats"),
+                t.get("treats"), tuple(t.get("says_nothing_of") or ()),
             )
             for name, t in load("topics.yml")["topics"].items()
         }
@@ -150,6 +151,8 @@ class KnowledgeBase:
                 found.append(f"topics.yml: topic {topic.name} has no answers")
             found += [f"topics.yml: topic {topic.name} leads to unknown answer {a}" for a in topic.answers
                       if a not in self.answers]
+            found += [f"topics.yml: topic {topic.name} says nothing of unknown side {a}"
+                      for a in topic.says_nothing_of if a not in self.aspects]
             for aspect, answer_ids in topic.followups.items():
                 if aspect not in self.aspects:
                     found.append(f"topics.yml: topic {topic.name} has a follow-up for unknown side {aspect}")

@@ -834,3 +834,18 @@ async def test_the_real_cause_of_spasms_is_the_articles_root_cause(dispatcher, m
     slots = {"topic": "joint_instability", "last_answer": "ms_joint_instability"}
     message, _ = await respond(dispatcher, make_tracker([("ms_why_spasms", 0.6)], text, spasms, slots))
     assert message["custom"]["answer_id"] == "ms_why_spasms"
+
+
+@pytest.mark.parametrize("text, ranking, side", [
+    ("how long does whiplash take to heal", [("ms_whiplash_study", 0.8)], "duration"),
+    ("does physical therapy for dystonia hurt", [("cd_physical_therapy", 0.8)], "pain"),
+])
+async def test_a_broad_side_the_articles_say_nothing_of_for_a_topic_is_not_covered(dispatcher, make_tracker, text,
+                                                                                   ranking, side):
+    """"How long" is read only where the articles cover it, but of whiplash they say nothing of the kind
+    (`says_nothing_of` in knowledge/topics.yml): the whiplash study is no answer to it."""
+    term = "whiplash" if "whiplash" in text else "physical therapy"
+    start = text.index(term)
+    entities = [{"entity": "topic", "value": term, "start": start, "end": start + len(term)}]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, entities))
+    assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == side

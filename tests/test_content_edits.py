@@ -110,6 +110,7 @@ def break_file(folder, name, old, new) -> None:
         ("topics.yml", "how_it_works: ms_massage", "how_it_works: ms_masage", "leads to unknown answer ms_masage"),
         ("messages.yml", "{scope}", "{scoop}", "unknown placeholder {scoop}"),
         ("answers.yml", "items: [cd_levodopa,", "items: [cd_levodopo,", "lists unknown answer cd_levodopo"),
+        ("topics.yml", "says_nothing_of: [duration]", "says_nothing_of: [durration]", "unknown side durration"),
     ],
 )
 def test_contradicting_knowledge_files_are_refused_with_a_clear_message(knowledge, name, old, new, says):
