@@ -849,3 +849,11 @@ async def test_a_broad_side_the_articles_say_nothing_of_for_a_topic_is_not_cover
     entities = [{"entity": "topic", "value": term, "start": start, "end": start + len(term)}]
     message, _ = await respond(dispatcher, make_tracker(ranking, text, entities))
     assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == side
+
+
+async def test_psychiatric_medicines_as_a_cause_of_dystonia_get_the_causes(dispatcher, make_tracker):
+    """The article names side effects of psychiatric medicines among the causes, though no topic term says it."""
+    text = "can you get dystonia from antipsychotics"
+    entities = [{"entity": "topic", "value": "dystonia", "start": 12, "end": 20}]
+    message, _ = await respond(dispatcher, make_tracker([("ask_not_covered", 0.89), ("cd_causes", 0.02)], text, entities))
+    assert message["custom"]["answer_id"] == "cd_causes"
