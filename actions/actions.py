@@ -5,7 +5,6 @@ about, the conversation's topics), then decides between an emergency reply, a re
 (in context for follow-ups), "the articles don't say that", a "did you mean", an honest fallback or
 smalltalk, and attaches the `custom` payload the widget and the evaluations read.
 """
-from dataclasses import replace
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -117,9 +116,6 @@ class ActionRespond(Action):
             aspect, topic, answer_id = side
             if answer_id:
                 return self.answer(dispatcher, answer_id, turn)
-            each = self.each_compared(turn) if self.kb.aspects[aspect].each_of_two else []
-            if len(each) == 2:
-                return self.answer_each(dispatcher, each, turn)
             return self.not_covered(dispatcher, turn, aspect, topic)
         if confident and intent == NOT_COVERED:
             return self.not_covered(dispatcher, turn, "other", (turn.named or turn.context or [None])[0])
@@ -206,29 +202,6 @@ class ActionRespond(Action):
         if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for
             return None if self.answered_in_context(turn) else (asked[0], topics[0], None)
         return None
-
-    def each_compared(self, turn: Turn) -> List[str]:
-        """The answers of the two things a comparison is about: the topics its question names, with the
-        conversation's when it points back ("is that any better than massage?"). Of one thing under two names
-        ("what's the difference between Xeomin and Botox?") the articles say nothing: no answers."""
-        topics = turn.named[: turn.in_question]
-        if turn.points_back and turn.context and len(topics) < 2:
-            topics = list(dict.fromkeys([*topics, turn.context[0]]))
-        answers = list(dict.fromkeys(self.kb.topic_answer(t, turn.last_answer) for t in topics[:2]))
-        return [a for a in answers if a not in self.held]
-
-    def answer_each(self, dispatcher: CollectingDispatcher, answer_ids: List[str], turn: Turn) -> List[Dict[Text, Any]]:
-        """What the articles say about each of two things, each answer under its topic's label, with the passages
-        of both; the first becomes the conversation's topic, the second the one before it."""
-        first, second = (self.kb.answers[a] for a in answer_ids)
-        labels = [self.kb.topics[a.topic].label for a in (first, second)]
-        text = " ".join([self.kb.message("compare_each", first=labels[0], second=labels[1]),
-                         *(f"{label[:1].upper()}{label[1:]}: {a.text}" for label, a in zip(labels, (first, second)))])
-        citations = self.kb.citations(first.id) + self.kb.citations(second.id)
-        suggestions = [self.kb.suggestion(a) for a in self.kb.related(first.id) if a not in (*answer_ids, *self.held)]
-        dispatcher.utter_message(text=text, json_message=payload(first.kind, first.id, citations, suggestions))
-        remembered = self.remember(replace(turn, named=[second.topic, *turn.named]), first.topic)
-        return [SlotSet("last_answer", first.id), *remembered]
 
     def sure_answer(self, turn: Turn) -> Optional[str]:
         """The best answer of the turn's ranking when it is sure of it (config.SURE_CONFIDENCE), else None."""

@@ -18,7 +18,7 @@ KNOWLEDGE_DIR = Path(os.environ.get("KNOWLEDGE_DIR") or Path(__file__).resolve()
 MAX_SUGGESTIONS = 3
 # Placeholders a reply text may use besides the clinic's details (clinic.yml): those KnowledgeBase.message
 # fills, those of the replies about a topic (`what`), of the handoff (actions.py) and of the channel (web/).
-PLACEHOLDERS = {"scope", "clinic", "what", "by_phone", "hours", "booking", "max_chars", "seconds", "first", "second"}
+PLACEHOLDERS = {"scope", "clinic", "what", "by_phone", "hours", "booking", "max_chars", "seconds"}
 logger = logging.getLogger(__name__)
 
 
@@ -81,7 +81,6 @@ class Aspect:
     more_of_last: bool = False  # asks for more of what was just said ("which kind?"): the last answer again
     new_answer: bool = False  # never the answer just given again ("what else?", "why does it cause spasms?")
     of_last: bool = False  # read only in a conversation, of a question naming no topic ("what else?")
-    each_of_two: bool = False  # of two covered things, what the articles say about each ("how is X different from Y?")
 
 
 def _texts(messages, path: str = "") -> List[tuple]:

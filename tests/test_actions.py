@@ -857,30 +857,3 @@ async def test_psychiatric_medicines_as_a_cause_of_dystonia_get_the_causes(dispa
     entities = [{"entity": "topic", "value": "dystonia", "start": 12, "end": 20}]
     message, _ = await respond(dispatcher, make_tracker([("ask_not_covered", 0.89), ("cd_causes", 0.02)], text, entities))
     assert message["custom"]["answer_id"] == "cd_causes"
-
-
-def topic_entities(text: str, *terms: str) -> list:
-    return [{"entity": "topic", "value": t, "start": text.index(t), "end": text.index(t) + len(t)} for t in terms]
-
-
-async def test_a_comparison_of_two_covered_things_says_what_the_articles_say_of_each(kb, dispatcher, make_tracker):
-    text = "how is a trigger point injection different from prolotherapy"
-    entities = topic_entities(text, "trigger point injection", "prolotherapy")
-    message, events = await respond(dispatcher, make_tracker([("ask_not_covered", 0.69)], text, entities))
-    custom = message["custom"]
-    assert custom["kind"] == "answer" and custom["answer_id"] == "ms_trigger_point_injections"
-    assert {c["passage_id"] for c in custom["citations"]} == {
-        *kb.answers["ms_trigger_point_injections"].citations, *kb.answers["ms_prolotherapy_what"].citations}
-    assert message["text"].startswith("Our articles don't compare trigger point injections and Prolotherapy directly")
-    assert kb.answers["ms_prolotherapy_what"].text in message["text"]
-    assert SlotSet("earlier_topics", ["prolotherapy"]) in events
-
-
-@pytest.mark.parametrize("text, terms, expected", [
-    ("what's the difference between xeomin and botox", ("xeomin", "botox"), None),  # one thing, two names
-    ("Is PRP the same thing as prolotherapy?", ("prolotherapy",), None),  # PRP: nothing the articles name
-])
-async def test_a_comparison_names_two_things_or_is_not_covered(dispatcher, make_tracker, text, terms, expected):
-    message, _ = await respond(dispatcher, make_tracker([("ask_not_covered", 0.7)], text, topic_entities(text, *terms)))
-    assert message["custom"]["answer_id"] == expected
-    assert message["custom"]["kind"] == ("answer" if expected else "not_covered")
