@@ -417,7 +417,8 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("what's the catch", None), ("can you catch it from someone", "contagious"),
     ("do steroid shots into sore muscles help", None), ("do the shots hurt", "pain"),
     ("how long will I be off work afterwards?", "recovery"), ("does ice help spasms", "effect"),
-    ("does massage help with anxiety", None),
+    ("does massage help with anxiety", None), ("is it approved by the FDA", "approval"),
+    ("could too much coffee make it worse", "caffeine"), ("will the jabs weaken my neck muscles", "side_effects"),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
