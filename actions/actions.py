@@ -5,6 +5,7 @@ about, the conversation's topics), then decides between an emergency reply, a re
 (in context for follow-ups), "the articles don't say that", a "did you mean", an honest fallback or
 smalltalk, and attaches the `custom` payload the widget and the evaluations read.
 """
+import re
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -26,6 +27,7 @@ SYMPTOM = "describe_symptom"  # an everyday symptom told without a question
 HANDOFF = "request_human"
 MAX_EARLIER_TOPICS = 3
 CARRIED_SLOTS = ("topic", "earlier_topics", "last_answer", "listing", "disclaimer_said")  # into a session started by rollover
+ELLIPSIS = re.compile(r"\s*(?:and|or|also|what about|how about)\b", re.IGNORECASE)  # "and a bad diet?"
 MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
 knowledge_base()  # read and checked when the action server starts: contradicting knowledge files stop it here
 
@@ -119,6 +121,9 @@ class ActionRespond(Action):
             return self.not_covered(dispatcher, turn, aspect, topic)
         if confident and intent == NOT_COVERED:
             return self.not_covered(dispatcher, turn, "other", (turn.named or turn.context or [None])[0])
+        sibling = self.sibling_of_last(turn)
+        if sibling:  # "and a bad diet?" after dehydration as a cause of cramps: diet as a cause too
+            return self.answer(dispatcher, sibling, turn)
         if turn.named and not confident and len(turn.text.split()) <= config.MAX_WORDS_NAMING_ONLY:
             return self.answer(dispatcher, self.kb.topic_answer(turn.named[0], turn.last_answer), turn)  # "and diet?"
         in_context = self.in_context(turn)
@@ -208,6 +213,19 @@ class ActionRespond(Action):
         answer = self.kb.answers.get(turn.intent) if turn.intent else None
         if answer and answer.kind == "answer" and turn.confident and turn.confidence >= config.SURE_CONFIDENCE:
             return turn.intent
+        return None
+
+    def sibling_of_last(self, turn: Turn) -> Optional[str]:
+        """The answer of the last answer's topic that an elliptical turn means, read with that topic and clearly
+        closest to it: the same question of another thing ("and a bad diet?" after dehydration as a cause), or
+        the last answer again where it names that thing too ("what about ALS?" after diseases that cause
+        spasms)."""
+        if not turn.last_answer or not ELLIPSIS.match(turn.text) or len(turn.text.split()) > config.MAX_WORDS_ELLIPSIS:
+            return None
+        best = self.followups.best(turn.text, [self.kb.answers[turn.last_answer].topic])
+        if best and best[1] >= config.SIBLING_MIN_SIMILARITY \
+                and best[2] >= config.SIBLING_MIN_LEAD:
+            return best[0]
         return None
 
     def answered_in_context(self, turn: Turn) -> bool:

@@ -31,6 +31,12 @@ FOLLOWUP_MIN_SIMILARITY = _float("FOLLOWUP_MIN_SIMILARITY", 0.72)
 # A follow-up that points back ("how does that stop the spasms?") is read with the conversation's current topic,
 # and that reading is answered over the classifier from this cosine similarity on.
 POINTING_BACK_MIN_SIMILARITY = _float("POINTING_BACK_MIN_SIMILARITY", 0.80)
+# An elliptical turn ("and a bad diet?", "what about ALS?") of at most this many words asks the last question
+# again of another thing: the last answer's topic's answer it reads closest to, from this cosine similarity and
+# this lead over the next answer, is given.
+MAX_WORDS_ELLIPSIS = 6
+SIBLING_MIN_SIMILARITY = _float("SIBLING_MIN_SIMILARITY", 0.80)
+SIBLING_MIN_LEAD = _float("SIBLING_MIN_LEAD", 0.04)
 # A message this short that names a topic and asks nothing the classifier is sure of ("and benztropine?") is
 # "what about <topic>?".
 MAX_WORDS_NAMING_ONLY = 4

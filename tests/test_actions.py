@@ -874,3 +874,17 @@ async def test_a_side_asked_of_spasms_in_the_muscle_spasm_article(dispatcher, ma
 
 def topic_entities(text: str, *terms: str) -> list:
     return [{"entity": "topic", "value": t, "start": text.index(t), "end": text.index(t) + len(t)} for t in terms]
+
+
+async def test_an_elliptical_turn_asks_the_last_question_again_of_another_thing(dispatcher, make_tracker):
+    """"and a bad diet?" after dehydration as a cause of cramps: diet as a cause, not the home tips that "diet"
+    names; "and botox?" after baclofen reads nothing like baclofen's answer: what Botox is."""
+    slots = {"topic": "muscle_spasms", "last_answer": "cd_cause_dehydration"}
+    text = "and a bad diet?"
+    message, _ = await respond(dispatcher, make_tracker([("cd_home_tips", 0.3)], text, topic_entities(text, "diet"), slots))
+    assert message["custom"]["answer_id"] == "cd_cause_nutrition"
+    dispatcher.messages.clear()
+    slots = {"topic": "baclofen", "last_answer": "cd_baclofen"}
+    text = "and botox?"
+    message, _ = await respond(dispatcher, make_tracker([("cd_botox_what", 0.3)], text, topic_entities(text, "botox"), slots))
+    assert message["custom"]["answer_id"] == "cd_botox_what"
