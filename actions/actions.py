@@ -193,7 +193,7 @@ class ActionRespond(Action):
             if answer_id and self.sure_answer(turn) not in (None, answer_id):
                 return None  # the classifier is sure of another answer: the side's words were only a hint
             only_classifier = aspect == turn.followup_aspect and aspect not in turn.sides
-            said_to_lack = aspect in self.kb.topics[topics[0]].says_nothing_of if topics[0] in self.kb.topics else False
+            said_to_lack = topics[0] in self.kb.topics and aspect in self.kb.topics[topics[0]].says_nothing_of
             specific = not side.covered_only or only_classifier or said_to_lack
             if not answer_id and only_classifier and self.in_context(turn):
                 return None  # "what about strains?" is no question of side effects: its meaning decides
@@ -223,8 +223,7 @@ class ActionRespond(Action):
         if not turn.last_answer or not ELLIPSIS.match(turn.text) or len(turn.text.split()) > config.MAX_WORDS_ELLIPSIS:
             return None
         best = self.followups.best(turn.text, [self.kb.answers[turn.last_answer].topic])
-        if best and best[1] >= config.SIBLING_MIN_SIMILARITY \
-                and best[2] >= config.SIBLING_MIN_LEAD:
+        if best and best[1] >= config.SIBLING_MIN_SIMILARITY and best[2] >= config.SIBLING_MIN_LEAD:
             return best[0]
         return None
 

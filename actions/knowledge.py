@@ -79,7 +79,7 @@ class Aspect:
     of_condition: bool = False  # asked of a treatment, it may mean the condition ("so what causes it then?")
     topic_answer_speaks: bool = False  # the topic's own answer speaks to it ("is stretching any good?")
     more_of_last: bool = False  # asks for more of what was just said ("which kind?"): the last answer again
-    new_answer: bool = False  # never the answer just given again ("what else?", "why does it cause spasms?")
+    new_answer: bool = False  # never the answer just given again ("what else?")
     of_last: bool = False  # read only in a conversation, of a question naming no topic ("what else?")
 
 

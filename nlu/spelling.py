@@ -5,8 +5,10 @@ pipeline, so the classifier and the term ruler see "baclofen" where a patient ty
 Its word lists are built by `make` (scripts/build_spelling.py) into models/spelling/words.json:
 - `targets`: the rarer (medical) words of the two articles and of the topic terms (knowledge/), what a
   misspelled word may become;
-- `terms`: those of the topic terms, what a run of 2-3 dictated words may be joined into;
+- `terms`: those of the topic terms, what a run of 2-4 dictated words may be joined into, by spelling or sound;
 - `vocabulary`: every longer word of the articles and terms, what an unknown word ("musles") may be a typo of;
+- `joinable`: every longer word of the topic terms, common ones too, what a dictated run may be joined into as
+  it is spelt ("mass age" -> massage);
 - `common`: common English words (spaCy's lexeme probabilities >= -17, from spacy-lookups-data), never
   corrected.
 The text is folded first (actions/nlp.py: fullwidth letters, look-alikes of other scripts, accents and
