@@ -188,8 +188,10 @@ class ActionRespond(Action):
             if side.more_of_last and not turn.in_question and turn.last_answer:  # "which kind?"
                 sure = self.sure_answer(turn)
                 return None if sure not in (None, turn.last_answer) else (aspect, topics[0], turn.last_answer)
-            answers = (self.kb.followup(t, aspect, turn.last_answer) for t in candidates)
-            answer_id = next((a for a in answers if a and not (side.new_answer and a == turn.last_answer)), None)
+            question = turn.text[turn.question_start :]
+            answers = ((t, self.kb.followup(t, aspect, turn.last_answer)) for t in candidates)
+            answer_id = next((a for t, a in answers if a and not (side.new_answer and a == turn.last_answer)
+                              and (not side.names_it or self.kb.speaks_of(a, t, question))), None)
             if answer_id and self.sure_answer(turn) not in (None, answer_id):
                 return None  # the classifier is sure of another answer: the side's words were only a hint
             only_classifier = aspect == turn.followup_aspect and aspect not in turn.sides

@@ -81,6 +81,7 @@ class Aspect:
     more_of_last: bool = False  # asks for more of what was just said ("which kind?"): the last answer again
     new_answer: bool = False  # never the answer just given again ("what else?")
     of_last: bool = False  # read only in a conversation, of a question naming no topic ("what else?")
+    names_it: bool = False  # answered only where the answer names the thing asked about ("does ice help?")
 
 
 def _texts(messages, path: str = "") -> List[tuple]:
@@ -216,6 +217,15 @@ class KnowledgeBase:
         return [a.id for a in self.answers.values() if a.topic == topic and a.kind == "answer"]
 
     # --- topics and follow-ups -----------------------------------------------------------------
+    def speaks_of(self, answer_id: str, topic: str, question: str) -> bool:
+        """Whether the answer or its passages name the thing the question names by one of the topic's terms
+        ("ice" in the usual treatments; not "tens unit", a lay word of the same topic the articles never use)."""
+        answer = self.answers[answer_id]
+        said = _normalise_term(" ".join([answer.text, *(self.passages[p].text for p in answer.citations)]))
+        question = _normalise_term(question)
+        named = [t for t in self.topics[topic].terms if re.search(rf"\b{re.escape(_normalise_term(t))}\b", question)]
+        return any(re.search(rf"\b{re.escape(_normalise_term(t))}", said) for t in named)
+
     def topic_for_term(self, term: str) -> Optional[str]:
         return self._topic_by_term.get(_normalise_term(term))
 

@@ -814,6 +814,12 @@ async def test_what_a_treatment_does_for_spasms_is_answered_where_the_article_sa
     ranking = [("ask_not_covered", 0.70), ("ms_common_treatments", 0.06)]
     message, _ = await respond(dispatcher, make_tracker(ranking, text, entities))
     assert message["custom"]["answer_id"] == "ms_common_treatments"
+    # a lay word of the same topic that the articles never use: not answered as if they spoke of it
+    dispatcher.messages.clear()
+    text = "can a tens unit help my back pain"
+    entities = [{"entity": "topic", "value": "tens unit", "start": 6, "end": 15}]
+    message, _ = await respond(dispatcher, make_tracker([("out_of_scope", 0.6), ("ms_common_treatments", 0.1)], text, entities))
+    assert message["custom"]["citations"] == []
     dispatcher.messages.clear()
     text = "does massage help with anxiety"
     entities = [{"entity": "topic", "value": "massage", "start": 5, "end": 12}]
