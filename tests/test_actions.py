@@ -396,6 +396,11 @@ async def test_a_session_whose_disclaimer_failed_gets_it_with_the_next_reply(dis
 
 
 # ---- sides of a topic (knowledge/aspects.yml) and the question inside a story ----------------------------
+def topic_entities(text: str, *terms: str) -> list:
+    """The ruler's topic entities for these terms, where they stand in the text."""
+    return [{"entity": "topic", "value": t, "start": text.index(t), "end": text.index(t) + len(t)} for t in terms]
+
+
 def botox_entity(text: str) -> dict:
     start = text.index("botox")
     return {"entity": "topic", "value": "botox", "start": start, "end": start + 5}
@@ -780,7 +785,7 @@ async def test_what_else_leads_past_what_was_just_said(dispatcher, make_tracker,
 async def test_what_else_needs_a_conversation_and_a_question_naming_nothing(dispatcher, make_tracker):
     # "what about lidocaine shots instead?" after massage asks about lidocaine shots
     text = "what about lidocaine shots instead?"
-    lidocaine = [{"entity": "topic", "value": "lidocaine", "start": 11, "end": 20}]
+    lidocaine = topic_entities(text, "lidocaine")
     slots = {"topic": "massage", "last_answer": "ms_massage"}
     tracker = make_tracker([("ms_trigger_point_injections", 0.6), ("ms_prolotherapy_what", 0.2)], text, lidocaine, slots)
     message, _ = await respond(dispatcher, tracker)
@@ -788,7 +793,7 @@ async def test_what_else_needs_a_conversation_and_a_question_naming_nothing(disp
     # a first message: a story's topic is nothing "else" is measured against
     dispatcher.messages.clear()
     text = "the physio suggested yoga for my dystonia. what else can i do at home"
-    physio = [{"entity": "topic", "value": "physio", "start": 4, "end": 10}]
+    physio = topic_entities(text, "physio")
     message, _ = await respond(dispatcher, make_tracker([("cd_home_tips", 0.7)], text, physio))
     assert message["custom"]["answer_id"] == "cd_home_tips"
 
@@ -797,7 +802,7 @@ async def test_pointing_back_also_reads_the_topic_the_question_names(dispatcher,
     """"why would loose ligaments do that?" after massage: "that" is read with massage and with the ligaments
     the question names, and the closer reading wins; it is not massage's answer again."""
     text = "why would loose ligaments do that"
-    ligaments = [{"entity": "topic", "value": "loose ligaments", "start": 10, "end": 25}]
+    ligaments = topic_entities(text, "loose ligaments")
     slots = {"topic": "massage", "last_answer": "ms_massage"}
     message, _ = await respond(dispatcher, make_tracker([("ms_massage", 0.5), ("ms_why_spasms", 0.3)], text, ligaments, slots))
     assert message["custom"]["answer_id"] != "ms_massage"
@@ -809,20 +814,19 @@ async def test_what_a_treatment_does_for_spasms_is_answered_where_the_article_sa
     while (`effect` in knowledge/topics.yml), though the classifier, which never learnt that ice is covered,
     calls it a question the articles don't answer. What they don't say stays not covered."""
     text = "does ice help muscle spasms"
-    entities = [{"entity": "topic", "value": "ice", "start": 5, "end": 8},
-                {"entity": "topic", "value": "muscle spasms", "start": 14, "end": 27}]
+    entities = topic_entities(text, "ice", "muscle spasms")
     ranking = [("ask_not_covered", 0.70), ("ms_common_treatments", 0.06)]
     message, _ = await respond(dispatcher, make_tracker(ranking, text, entities))
     assert message["custom"]["answer_id"] == "ms_common_treatments"
     # a lay word of the same topic that the articles never use: not answered as if they spoke of it
     dispatcher.messages.clear()
     text = "can a tens unit help my back pain"
-    entities = [{"entity": "topic", "value": "tens unit", "start": 6, "end": 15}]
+    entities = topic_entities(text, "tens unit")
     message, _ = await respond(dispatcher, make_tracker([("out_of_scope", 0.6), ("ms_common_treatments", 0.1)], text, entities))
     assert message["custom"]["citations"] == []
     dispatcher.messages.clear()
     text = "does massage help with anxiety"
-    entities = [{"entity": "topic", "value": "massage", "start": 5, "end": 12}]
+    entities = topic_entities(text, "massage")
     message, _ = await respond(dispatcher, make_tracker([("ask_not_covered", 0.7), ("ms_massage", 0.2)], text, entities))
     assert message["custom"]["kind"] == "not_covered"
 
@@ -837,7 +841,7 @@ async def test_the_real_cause_of_spasms_is_the_articles_root_cause(dispatcher, m
     # "why does that cause spasms?" after joint instability still asks how
     dispatcher.messages.clear()
     text = "why does that cause spasms?"
-    spasms = [{"entity": "topic", "value": "spasms", "start": 20, "end": 26}]
+    spasms = topic_entities(text, "spasms")
     slots = {"topic": "joint_instability", "last_answer": "ms_joint_instability"}
     message, _ = await respond(dispatcher, make_tracker([("ms_why_spasms", 0.6)], text, spasms, slots))
     assert message["custom"]["answer_id"] == "ms_why_spasms"
@@ -852,8 +856,7 @@ async def test_a_broad_side_the_articles_say_nothing_of_for_a_topic_is_not_cover
     """"How long" is read only where the articles cover it, but of whiplash they say nothing of the kind
     (`says_nothing_of` in knowledge/topics.yml): the whiplash study is no answer to it."""
     term = "whiplash" if "whiplash" in text else "physical therapy"
-    start = text.index(term)
-    entities = [{"entity": "topic", "value": term, "start": start, "end": start + len(term)}]
+    entities = topic_entities(text, term)
     message, _ = await respond(dispatcher, make_tracker(ranking, text, entities))
     assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == side
 
@@ -861,7 +864,7 @@ async def test_a_broad_side_the_articles_say_nothing_of_for_a_topic_is_not_cover
 async def test_psychiatric_medicines_as_a_cause_of_dystonia_get_the_causes(dispatcher, make_tracker):
     """The article names side effects of psychiatric medicines among the causes, though no topic term says it."""
     text = "can you get dystonia from antipsychotics"
-    entities = [{"entity": "topic", "value": "dystonia", "start": 12, "end": 20}]
+    entities = topic_entities(text, "dystonia")
     message, _ = await respond(dispatcher, make_tracker([("ask_not_covered", 0.89), ("cd_causes", 0.02)], text, entities))
     assert message["custom"]["answer_id"] == "cd_causes"
 
@@ -877,9 +880,6 @@ async def test_a_side_asked_of_spasms_in_the_muscle_spasm_article(dispatcher, ma
     message, _ = await respond(dispatcher, make_tracker([("out_of_scope", 0.9)], text, entities, slots))
     assert message["custom"]["answer_id"] == expected
 
-
-def topic_entities(text: str, *terms: str) -> list:
-    return [{"entity": "topic", "value": t, "start": text.index(t), "end": text.index(t) + len(t)} for t in terms]
 
 
 async def test_an_elliptical_turn_asks_the_last_question_again_of_another_thing(dispatcher, make_tracker):
