@@ -121,6 +121,9 @@ class ActionRespond(Action):
             return self.not_covered(dispatcher, turn, aspect, topic)
         if confident and intent == NOT_COVERED:
             return self.not_covered(dispatcher, turn, "other", (turn.named or turn.context or [None])[0])
+        same_side = self.same_side_of_named(turn)
+        if same_side:  # "and for dystonia specifically?" after what to take for spasms: dystonia's treatments
+            return self.answer(dispatcher, same_side, turn)
         sibling = self.sibling_of_last(turn)
         if sibling:  # "and a bad diet?" after dehydration as a cause of cramps: diet as a cause too
             return self.answer(dispatcher, sibling, turn)
@@ -216,6 +219,16 @@ class ActionRespond(Action):
         if answer and answer.kind == "answer" and turn.confident and turn.confidence >= config.SURE_CONFIDENCE:
             return turn.intent
         return None
+
+    def same_side_of_named(self, turn: Turn) -> Optional[str]:
+        """For a short elliptical turn that names another topic ("and for X?", "what about X?"), the answer to
+        that topic's side the last answer covered, unless the classifier is sure of another answer."""
+        named = turn.named[: turn.in_question]
+        if not named or not ELLIPSIS.match(turn.text) or len(turn.text.split()) > config.MAX_WORDS_ELLIPSIS:
+            return None
+        if self.sure_answer(turn):
+            return None
+        return self.kb.same_side(named[0], turn.last_answer)
 
     def sibling_of_last(self, turn: Turn) -> Optional[str]:
         """The answer of the last answer's topic that an elliptical turn means, read with that topic and clearly
@@ -359,7 +372,9 @@ class ActionRespond(Action):
             text=answer.text,
             json_message=payload(answer.kind, answer_id, self.kb.citations(answer_id), suggestions),
         )
-        return [SlotSet("last_answer", answer_id), *self.remember(turn, answer.topic)]
+        # A list stays open while the patient goes through its things ("the stress one", then "and the last one?")
+        listing = [SlotSet("listing", answer_id)] if answer.items else []
+        return [SlotSet("last_answer", answer_id), *listing, *self.remember(turn, answer.topic)]
 
     @staticmethod
     def remember(turn: Turn, topic: Optional[str] = None) -> List[Dict[Text, Any]]:

@@ -234,6 +234,19 @@ class KnowledgeBase:
         answers = self.topics[topic].followups.get(aspect) if topic in self.topics else None
         return self._in_article(answers, previous_answer) if answers else None
 
+    def same_side(self, topic: str, previous_answer: Optional[str]) -> Optional[str]:
+        """The answer to the side of `topic` that the previous answer covered for its own topic ("and for dystonia?"
+        after what to take for spasms: dystonia's treatments); None where the previous answer covers no side of its
+        topic, or `topic` lacks it. Sides relative to what was said ("what else", "which kind") don't count."""
+        previous = self.answers.get(previous_answer) if previous_answer else None
+        own = self.topics.get(previous.topic) if previous else None
+        if not own or topic == previous.topic or topic not in self.topics:
+            return None
+        sides = [s for s in self.aspects if previous_answer in own.followups.get(s, [])
+                 and not (self.aspects[s].of_last or self.aspects[s].more_of_last)]
+        found = [self.followup(topic, s, previous_answer) for s in sides if self.followup(topic, s)]
+        return self._in_article(found, previous_answer) if found else None
+
     def topic_answer(self, topic: str, previous_answer: Optional[str] = None) -> str:
         """The answer to "what about <topic>?": from the article of the previous answer where there is a choice."""
         return self._in_article(self.topics[topic].answers, previous_answer)

@@ -146,8 +146,9 @@ class Reader:
         )
 
     def listing(self, last_answer: Optional[str], pointed_into: Optional[str]) -> Optional[str]:
-        """The list a place ("the last one") counts in: the one just pointed into while the patient goes through
-        its things ("the second one", then "and the last one?"), else the last answer's."""
+        """The list a place ("the last one") counts in: the open list (the latest answer with a list, or the one
+        just pointed into) while the patient goes through its things ("the second one", or "the stress one" asked
+        in words, then "and the last one?"), else the last answer's."""
         if pointed_into in self.kb.answers and last_answer in self.kb.answers[pointed_into].items:
             return pointed_into
         return last_answer

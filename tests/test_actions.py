@@ -424,6 +424,10 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("how long will I be off work afterwards?", "recovery"), ("does ice help spasms", "effect"),
     ("does massage help with anxiety", None), ("is it approved by the FDA", "approval"),
     ("could too much coffee make it worse", "caffeine"), ("will the jabs weaken my neck muscles", "side_effects"),
+    ("will she have it forever?", "permanent"), ("ligiments take forever to heal", None),
+    ("how does someone end up with neck dystonia", "cause"), ("could my water pills be doing it", "cause"),
+    ("is there anything less drastic", "alternatives"), ("what can go wrong with the brain surgery", "side_effects"),
+    ("how many days till i notice anything", "onset"), ("so is massage a waste of money", "effect"),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
@@ -894,3 +898,41 @@ async def test_an_elliptical_turn_asks_the_last_question_again_of_another_thing(
     text = "and botox?"
     message, _ = await respond(dispatcher, make_tracker([("cd_botox_what", 0.3)], text, topic_entities(text, "botox"), slots))
     assert message["custom"]["answer_id"] == "cd_botox_what"
+
+
+@pytest.mark.parametrize("text, topic, slots, expected", [
+    # the side the last answer covered (treatment of spasms), of the topic the turn names
+    ("and for dystonia specifically?", "dystonia", {"topic": "muscle_spasms", "last_answer": "ms_take_anything"},
+     "cd_treatments"),
+    # of the two articles' answers on physical therapy, the conversation's
+    ("what about physio?", "physio", {"topic": "massage", "last_answer": "ms_massage"}, "ms_physical_therapy"),
+])
+async def test_an_elliptical_turn_naming_another_topic_asks_the_same_side_of_it(
+    dispatcher, make_tracker, text, topic, slots, expected
+):
+    tracker = make_tracker([("cd_cause_medical_conditions", 0.4), ("cd_what_is", 0.3)], text, topic_entities(text, topic), slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == expected
+
+
+async def test_the_same_side_of_another_topic_yields_to_a_sure_classifier_and_needs_an_ellipsis(dispatcher, make_tracker):
+    from actions.reading import reader
+
+    slots = {"topic": "muscle_spasms", "last_answer": "ms_take_anything"}
+    text = "and for dystonia specifically?"
+    sure = reader().read(make_tracker([("cd_oral_medications", 0.95)], text, topic_entities(text, "dystonia"), slots))
+    assert ActionRespond().same_side_of_named(sure) is None
+    text = "which pills?"  # asks which ones, not the treatments of pills
+    slots = {"topic": "muscle_spasms", "last_answer": "ms_take_anything"}
+    message, _ = await respond(dispatcher, make_tracker([("cd_oral_medications", 0.6)], text, topic_entities(text, "pills"), slots))
+    assert message["custom"]["answer_id"] == "cd_oral_medications"
+
+
+async def test_a_list_stays_open_while_the_patient_goes_through_its_things(dispatcher, make_tracker):
+    """The home tips, then "the stress one" asked in words, then "and the last one": the tips' last."""
+    _, events = await respond(dispatcher, make_tracker([("cd_home_tips", 0.9)], "any home remedies for neck dystonia"))
+    assert SlotSet("listing", "cd_home_tips") in events
+    dispatcher.messages.clear()
+    slots = {"topic": "home_care", "last_answer": "cd_tip_stress", "listing": "cd_home_tips"}
+    message, _ = await respond(dispatcher, make_tracker([("cd_other_name", 0.6)], "and the last one", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_tip_hydration_diet"

@@ -429,3 +429,27 @@ def test_ordinary_questions_near_the_new_rules_raise_no_alarm(text):
 def test_can_x_make_it_hard_to_swallow_is_a_general_question():
     assert screen("can botox in the neck make it hard to swallow").history == ("breathing",)
     assert "breathing" in screen("my botox made it hard to swallow today").emergencies
+
+
+def test_swallowing_that_feels_wrong_after_an_injection_is_an_emergency():
+    assert screen("since my botox my swallowing feels weird, is that from the injection?").emergencies == ("breathing",)
+    assert not screen("is swallowing different with dystonia").emergencies
+    assert screen("can botox make swallowing feel weird?").history == ("breathing",)
+
+
+@pytest.mark.parametrize("text, handoff", [
+    ("I get leg cramps every time after football, related?", False),
+    ("do I need to see someone about back spasms that keep coming back", False),
+    ("can I get a time on monday", True), ("i need someone to call me", True), ("I want someone to call me back", True),
+])
+def test_a_person_or_a_time_asked_for_is_a_handoff_a_time_of_day_or_seeing_someone_is_not(text, handoff):
+    assert screen(text).handoff is handoff
+
+
+@pytest.mark.parametrize("text, referred", [
+    ("he takes antipsychotics, should he stop them", True), ("should i stop my statin then", True),
+    ("should I stop taking them", True), ("does levodopa stop working if you take it for years", False),
+    ("do the pills stop them spasming", False),
+])
+def test_stopping_a_medicine_is_referred_to_the_prescriber(text, referred):
+    assert (screen(text).refer == "ask_dosage") is referred
