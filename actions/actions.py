@@ -207,7 +207,8 @@ class ActionRespond(Action):
                 # the conversation ("why does that cause spasms?" after joint instability).
                 same_article = not turn.last_answer or self.kb.article_of(turn.intent) == self.kb.article_of(answer_id)
                 return None if not specific and classifier_agrees and same_article else (aspect, topics[0], answer_id)
-            if specific:
+            treatment = topics[0] in self.kb.topics and self.kb.topics[topics[0]].treats
+            if specific and not (side.not_of_treatments and treatment):  # never "how to treat the pills"
                 return aspect, topics[0], None
         if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for
             return None if self.answered_in_context(turn) else (asked[0], topics[0], None)

@@ -82,6 +82,7 @@ class Aspect:
     new_answer: bool = False  # never the answer just given again ("what else?")
     of_last: bool = False  # read only in a conversation, of a question naming no topic ("what else?")
     names_it: bool = False  # answered only where the answer names the thing asked about ("does ice help?")
+    not_of_treatments: bool = False  # never said not covered of a treatment ("how to treat the pills")
 
 
 def _texts(messages, path: str = "") -> List[tuple]:

@@ -428,6 +428,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("how does someone end up with neck dystonia", "cause"), ("could my water pills be doing it", "cause"),
     ("is there anything less drastic", "alternatives"), ("what can go wrong with the brain surgery", "side_effects"),
     ("how many days till i notice anything", "onset"), ("so is massage a waste of money", "effect"),
+    ("can the deep brain stimulation help him", "effect"),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
@@ -936,3 +937,12 @@ async def test_a_list_stays_open_while_the_patient_goes_through_its_things(dispa
     slots = {"topic": "home_care", "last_answer": "cd_tip_stress", "listing": "cd_home_tips"}
     message, _ = await respond(dispatcher, make_tracker([("cd_other_name", 0.6)], "and the last one", slots=slots))
     assert message["custom"]["answer_id"] == "cd_tip_hydration_diet"
+
+
+async def test_a_treatment_is_never_said_to_lack_a_treatment_of_its_own(dispatcher, make_tracker):
+    """"back to pills then, what are the options?" read as asking how to treat: never "our articles don't say
+    how to treat the oral medications"."""
+    text = "back to pills then, what are the options"
+    slots = {"topic": "oral_medications", "last_answer": "cd_oral_medications"}
+    message, _ = await respond(dispatcher, make_tracker([("followup_treatment", 0.8)], text, topic_entities(text, "pills"), slots))
+    assert message["custom"]["kind"] != "not_covered"
