@@ -40,6 +40,10 @@ ORDINAL = re.compile(
     r"(?=\s*(?:one|ones|option|thing|item|treatment|tip|medication|medicine|pill|drug|[?.!,]|$))"
 )
 ORDINAL_INDEX = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "last": -1}
+# A bare "why?" or "why not?" asks for the reason behind what was just said: more of the last answer, which
+# gives it (the side `details` of knowledge/aspects.yml).
+BARE_WHY = re.compile(r"^\s*(?:but\s+|so\s+)?(?:why|how come)(?:\s+(?:not|so|is that|that|though|tho))?\s*[?!.]*\s*$")
+MORE_OF_LAST = "details"
 # Where a story ends and the question starts inside one sentence ("..., the tablets stopped helping — how does
 # that work?").
 CLAUSE_BREAK = re.compile(r"\s[-–—]+\s|;|\.\.+|:\s")
@@ -188,7 +192,7 @@ class Reader:
     def sides(self, question: str) -> List[str]:
         """Sides asked about in the question, in the priority order of knowledge/aspects.yml."""
         doc = self.nlp(question.lower())
-        found = {side for side, _, _ in self.matcher(doc)}
+        found = {side for side, _, _ in self.matcher(doc)} | ({MORE_OF_LAST} if BARE_WHY.match(question.lower()) else set())
         return sorted(found, key=self.priority.get)
 
     def ranking(

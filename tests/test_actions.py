@@ -946,3 +946,16 @@ async def test_a_treatment_is_never_said_to_lack_a_treatment_of_its_own(dispatch
     slots = {"topic": "oral_medications", "last_answer": "cd_oral_medications"}
     message, _ = await respond(dispatcher, make_tracker([("followup_treatment", 0.8)], text, topic_entities(text, "pills"), slots))
     assert message["custom"]["kind"] != "not_covered"
+
+
+@pytest.mark.parametrize("text, more_of_last", [
+    ("why not", True), ("why?", True), ("but why though?", True), ("how come", True),
+    ("why not just take more pills", False), ("why does it keep coming back", False),
+])
+async def test_a_bare_why_asks_for_the_reason_the_last_answer_gives(dispatcher, make_tracker, text, more_of_last):
+    """"My physio says strengthening will fix my wobbly knee for good. True?", then "why not?": the answer on
+    physical therapy again, which says why; the classifier made it something else."""
+    slots = {"topic": "physical_therapy", "last_answer": "ms_physical_therapy"}
+    ranking = [("cd_cause_muscle_injury", 0.5), ("cd_what_is", 0.3), ("ms_physical_therapy", 0.2)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
+    assert (message["custom"].get("answer_id") == "ms_physical_therapy") is more_of_last
