@@ -525,7 +525,7 @@ async def test_a_side_joining_two_topics_looks_at_the_conversation_too(dispatche
 
 
 async def test_a_question_the_articles_do_not_answer_says_so_about_its_topic(kb, dispatcher, make_tracker):
-    tracker = make_tracker([("ask_not_covered", 0.8)], "can my body get used to it", slots={"topic": "botox"})
+    tracker = make_tracker([("ask_not_covered", 0.8)], "will it leave a mark on my skin", slots={"topic": "botox"})
     message, _ = await respond(dispatcher, tracker)
     custom = message["custom"]
     assert custom["kind"] == "not_covered" and custom["side"] == "other" and custom["topic"] == "botox"
