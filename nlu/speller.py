@@ -13,6 +13,7 @@ WORDS_FILE = Path(__file__).resolve().parent.parent / "models" / "spelling" / "w
 WORD = re.compile(r"[a-z]+")
 MAX_JOINED = 4  # "back low fen", "clone as a pam": dictation splits a term into at most this many words
 MIN_JOINED_SOUNDS = 5  # a run joined into an article's word by sound alone must sound this distinct (consonants)
+MIN_PHRASE_WORDS = 3  # a term of this many words is found with one of them typed or heard as another word
 # Dictation splits a term into syllables; a run that starts (but for "in jections") or ends with one of these
 # small words is a phrase, not a split term ("ligament is", "to me in").
 SMALL_WORDS = set(
@@ -55,7 +56,7 @@ def allowed_distance(word: str) -> int:
 class Speller:
     def __init__(
         self, targets: Iterable[str], terms: Iterable[str], common: Iterable[str], vocabulary: Iterable[str] = (),
-        joinable: Iterable[str] = (),
+        joinable: Iterable[str] = (), phrases: Iterable[str] = (),
     ) -> None:
         self.targets = set(targets)
         self.terms = {t for t in terms if len(t) >= 5}
@@ -71,6 +72,12 @@ class Speller:
         for target in self.targets - self.terms:
             if len(sound_key(target)) >= MIN_JOINED_SOUNDS:
                 self.target_keys.setdefault(sound_key(target), []).append(target)
+        # Each word of a term of several words, with its place: "deep rain stimulation" is found by "deep".
+        self.phrases_by_word: Dict[str, List[tuple]] = {}
+        for phrase in phrases:
+            words = phrase.split()
+            for place, word in enumerate(words):
+                self.phrases_by_word.setdefault(word, []).append((words, place))
         # Candidates by first letter: typos rarely hit it, and this keeps a look-up to a few hundred words. An
         # unknown word may also be a typo of a common word of the articles ("musles", "stimulaton").
         self.by_initial: Dict[str, List[str]] = {}
@@ -82,7 +89,7 @@ class Speller:
     def from_file(cls, path: Path = WORDS_FILE) -> "Speller":
         words = json.loads(Path(path).read_text(encoding="utf-8"))
         return cls(words["targets"], words["terms"], words["common"], words.get("vocabulary", ()),
-                   words.get("joinable", ()))
+                   words.get("joinable", ()), words.get("phrases", ()))
 
     def known(self, word: str) -> bool:
         return word in self.targets or word in self.common or len(word) < 4
@@ -140,6 +147,31 @@ class Speller:
             matches = {t for t in matches if edit_distance(joined, t, len(joined)) == nearest}
         return next(iter(matches)) if len(matches) == 1 else None
 
+    def phrase_word(self, text: str) -> str:
+        """The text with a term of several words restored where one of its words came as another word, a real
+        one too ("deep rain stimulation", "deep brian stimulation"); the term's other words as they are."""
+        spans = [(m.start(), m.end(), m.group()) for m in WORD.finditer(text.lower())]
+        replacements = []
+        for i, (_, _, word) in enumerate(spans):
+            for words, place in self.phrases_by_word.get(word, []):
+                window = spans[i - place : i - place + len(words)] if i >= place else []
+                if len(window) != len(words) or not all(text[a[1] : b[0]].isspace() for a, b in zip(window, window[1:])):
+                    continue
+                differing = [(span, meant) for span, meant in zip(window, words) if span[2] != meant]
+                if len(differing) != 1:
+                    continue
+                (start, end, heard), meant = differing[0]
+                # One sound dropped or added ("rain" for "brain") or two letters swapped ("brian"); never another
+                # letter in its place ("my head keeps burning" stays) nor only a plural.
+                dropped = len(heard) != len(meant) and edit_distance(heard, meant, 1) <= 1
+                swapped = sorted(heard) == sorted(meant) and edit_distance(heard, meant, 1) <= 1
+                plural_only = heard.rstrip("s") == meant.rstrip("s")
+                if len(meant) >= 4 and not plural_only and (dropped or swapped):
+                    replacements.append((start, end, meant))
+        for start, end, word in sorted(set(replacements), reverse=True):
+            text = text[:start] + word + text[end:]
+        return text
+
     def correct(self, text: str) -> str:
         """The text with misspelled or dictated medical words replaced; everything else as it was."""
         spans = [(m.start(), m.end(), m.group()) for m in WORD.finditer(text.lower())]
@@ -164,4 +196,4 @@ class Speller:
                 i += 1
         for start, end, word in reversed(replacements):
             text = text[:start] + word + text[end:]
-        return text
+        return self.phrase_word(text) if self.phrases_by_word else text

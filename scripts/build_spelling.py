@@ -9,7 +9,7 @@ from pathlib import Path
 import spacy_lookups_data
 import yaml
 
-from nlu.speller import edit_distance
+from nlu.speller import MIN_PHRASE_WORDS, edit_distance
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMON_LOG_PROB = -17.0  # words at least this frequent are left alone ("level", "shots"); rarer ones may be typos
@@ -39,8 +39,11 @@ def main(out: str) -> None:
     # Every longer word of the articles and terms, common ones too: what an unknown word may be a typo of
     # ("musles", "stimulaton", "ligiments"), though only `targets` are rare enough to be checked for.
     vocabulary = sorted(w for w in article_words | term_words if len(w) >= 5)
+    # Terms of three words or more, for a word typed or heard as another real word ("deep brian stimulation").
+    phrases = sorted({" ".join(re.findall(r"[a-z]+", term.lower())) for topic in topics.values()
+                      for term in topic["terms"] if len(re.findall(r"[a-z]+", term)) >= MIN_PHRASE_WORDS})
     words = {"targets": medical, "terms": sorted(set(medical) & term_words), "common": common, "vocabulary": vocabulary,
-             "joinable": sorted(w for w in term_words if len(w) >= 5)}
+             "joinable": sorted(w for w in term_words if len(w) >= 5), "phrases": phrases}
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text(json.dumps(words), encoding="utf-8")
     print(f"Wrote {out}: {len(words['targets'])} targets, {len(words['terms'])} term words, {len(vocabulary)} article "

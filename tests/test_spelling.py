@@ -107,3 +107,17 @@ def test_a_change_of_the_word_lists_makes_rasa_retrain_what_follows(tmp_path):
 def test_a_question_word_after_a_dictated_term_is_not_joined_into_it(speller):
     """Four words may make a term, but "how" starts the question after it."""
     assert speller.correct("a torn lig a mint how long till it heals") == "a torn ligament how long till it heals"
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("can you explain deep rain stimulation for dystonia", "can you explain deep brain stimulation for dystonia"),
+    ("deep brian stimulaton explained simply pls", "deep brain stimulation explained simply pls"),
+])
+def test_a_term_of_several_words_is_restored_when_one_word_came_as_another(speller, typed, meant):
+    """A sound dropped ("rain") or two letters swapped ("brian") inside a term of three words or more."""
+    assert speller.correct(typed) == meant
+
+
+@pytest.mark.parametrize("text", ["my head keeps burning", "head keep turning", "shots in my neck", "op on the brains"])
+def test_another_letter_or_a_plural_inside_a_term_is_left_alone(speller, text):
+    assert speller.correct(text) == text
