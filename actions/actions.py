@@ -106,7 +106,8 @@ class ActionRespond(Action):
         clinic_question = bool(side) and self.kb.aspects[side[0]].clinic  # "how much does botox cost" is no dose
         if turn.screening.refer and not clinic_question:
             return self.answer(dispatcher, turn.screening.refer, turn)
-        if turn.screening.handoff or (confident and intent == HANDOFF):
+        # Words that ask for the clinic yield to an answer the classifier is sure of ("tips for between appointments")
+        if (turn.screening.handoff and not self.sure_answer(turn)) or (confident and intent == HANDOFF):
             return self.handoff(dispatcher)
         if confident and intent == SYMPTOM and not turn.asks:  # told, not asked: no side of a topic in question
             topic = (turn.named or turn.context or [None])[0]

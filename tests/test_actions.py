@@ -960,3 +960,15 @@ async def test_a_bare_why_asks_for_the_reason_the_last_answer_gives(dispatcher, 
     ranking = [("cd_cause_muscle_injury", 0.5), ("cd_what_is", 0.3), ("ms_physical_therapy", 0.2)]
     message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
     assert (message["custom"].get("answer_id") == "ms_physical_therapy") is more_of_last
+
+
+async def test_words_asking_for_the_clinic_yield_to_an_answer_the_classifier_is_sure_of(dispatcher, make_tracker):
+    """"Tips for looking after my neck dystonia between appointments" names an appointment but asks for the
+    home tips; "can I book an appointment for botox?" still gets the clinic's contact."""
+    text = "any tips for looking after my neck dystonia myself between appointments"
+    message, _ = await respond(dispatcher, make_tracker([("cd_home_tips", 0.99), ("cd_tip_stretching", 0.01)], text))
+    assert message["custom"]["answer_id"] == "cd_home_tips"
+    dispatcher.messages.clear()
+    text = "can I book an appointment for botox"
+    message, _ = await respond(dispatcher, make_tracker([("cd_botox_what", 0.6), ("request_human", 0.3)], text))
+    assert message["custom"]["kind"] == "handoff"
