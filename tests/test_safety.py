@@ -453,3 +453,12 @@ def test_a_person_or_a_time_asked_for_is_a_handoff_a_time_of_day_or_seeing_someo
 ])
 def test_stopping_a_medicine_is_referred_to_the_prescriber(text, referred):
     assert (screen(text).refer == "ask_dosage") is referred
+
+
+@pytest.mark.parametrize("text, refer", [
+    ("what is this neck dystonia thing my doctor mentioned?", None), ("whats this torticollis", None),
+    ("what is this pain, is it dystonia?", "ask_diagnosis"), ("is this dystonia", "ask_diagnosis"),
+])
+def test_what_is_this_asks_what_it_is_not_whether_one_has_it(text, refer):
+    assert screen(text).refer == refer
+    assert screen("what is this chest pain").emergencies == ("chest_pain",)
