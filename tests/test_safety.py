@@ -458,6 +458,7 @@ def test_stopping_a_medicine_is_referred_to_the_prescriber(text, referred):
 @pytest.mark.parametrize("text, refer", [
     ("what is this neck dystonia thing my doctor mentioned?", None), ("whats this torticollis", None),
     ("what is this pain, is it dystonia?", "ask_diagnosis"), ("is this dystonia", "ask_diagnosis"),
+    ("is anxiety something that sets dystonia off?", None), ("is it dystonia that causes my neck to turn", "ask_diagnosis"),
 ])
 def test_what_is_this_asks_what_it_is_not_whether_one_has_it(text, refer):
     assert screen(text).refer == refer
