@@ -429,7 +429,8 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("is there anything less drastic", "alternatives"), ("what can go wrong with the brain surgery", "side_effects"),
     ("how many days till i notice anything", "onset"), ("so is massage a waste of money", "effect"),
     ("can the deep brain stimulation help him", "effect"), ("can botox stop working if you have it for years", "tolerance"),
-    ("does your body get used to baclofen", "tolerance"), ("what happens in the brain surgery? her botox stopped working", None),
+    ("does your body get used to baclofen", "tolerance"), ("what kind of pillow is best for dystonia", "sleep"),
+    ("can an underactive thyroid cause muscle cramps", "other_condition"), ("baclofen makes me sleepy", "side_effects"), ("what happens in the brain surgery? her botox stopped working", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
