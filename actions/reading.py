@@ -192,7 +192,9 @@ class Reader:
     def sides(self, question: str) -> List[str]:
         """Sides asked about in the question, in the priority order of knowledge/aspects.yml."""
         doc = self.nlp(question.lower())
-        found = {side for side, _, _ in self.matcher(doc)} | ({MORE_OF_LAST} if BARE_WHY.match(question.lower()) else set())
+        found = {side for side, _, _ in self.matcher(doc)}
+        if BARE_WHY.match(question.lower()):  # "why not?"
+            found.add(MORE_OF_LAST)
         return sorted(found, key=self.priority.get)
 
     def ranking(
