@@ -226,9 +226,8 @@ class ActionRespond(Action):
         """For a short elliptical turn that names another topic ("and for X?", "what about X?"), the answer to
         that topic's side the last answer covered, unless the classifier is sure of another answer."""
         named = turn.named[: turn.in_question]
-        if not named or not ELLIPSIS.match(turn.text) or len(turn.text.split()) > config.MAX_WORDS_ELLIPSIS:
-            return None
-        if self.sure_answer(turn):
+        elliptical = ELLIPSIS.match(turn.text) and len(turn.text.split()) <= config.MAX_WORDS_ELLIPSIS
+        if not named or not elliptical or self.sure_answer(turn):
             return None
         return self.kb.same_side(named[0], turn.last_answer)
 

@@ -245,7 +245,7 @@ class KnowledgeBase:
             return None
         sides = [s for s in self.aspects if previous_answer in own.followups.get(s, [])
                  and not (self.aspects[s].of_last or self.aspects[s].more_of_last)]
-        found = [self.followup(topic, s, previous_answer) for s in sides if self.followup(topic, s)]
+        found = [a for a in (self.followup(topic, s, previous_answer) for s in sides) if a]
         return self._in_article(found, previous_answer) if found else None
 
     def topic_answer(self, topic: str, previous_answer: Optional[str] = None) -> str:
