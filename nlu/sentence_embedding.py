@@ -1,10 +1,13 @@
 """Dense sentence features from all-MiniLM-L6-v2 (nlu/encoder.py): `SentenceEmbeddingFeaturizer` adds the
 scaled sentence vectors to Rasa messages."""
-from typing import Any, Dict, List, Text, Type
+import hashlib
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text, Type
 
 import numpy as np
 
-from nlu.encoder import encoder
+from nlu import encoder as encoder_module
+from nlu.encoder import DEFAULT_TOKENIZER, encoder
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -49,6 +52,16 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         scale = config.get("scale")
         if isinstance(scale, bool) or not isinstance(scale, (int, float)) or scale <= 0:
             raise InvalidConfigException(f"{cls.__name__}: scale must be a positive number, got {scale!r}")
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        """The encoder's code (which pins the model's hash) and tokenizer: Rasa's training cache would otherwise
+        keep a classifier trained on another model's vectors when only those change."""
+        tokenizer = Path(config.get("tokenizer_path") or DEFAULT_TOKENIZER)
+        digest = hashlib.sha256(Path(encoder_module.__file__).read_bytes())
+        if tokenizer.exists():
+            digest.update(tokenizer.read_bytes())
+        return digest.hexdigest()
 
     def __init__(self, config: Dict[Text, Any], name: Text) -> None:
         super().__init__(name, config)
