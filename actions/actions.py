@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import config
 from actions.clinic import clinic, tel
 from actions.followups import followup_reader
-from actions.knowledge import knowledge_base
+from actions.knowledge import Aspect, knowledge_base
 from actions.reading import Turn, reader
 from actions.safety import screener
 
@@ -193,7 +193,8 @@ class ActionRespond(Action):
                 sure = self.sure_answer(turn)
                 return None if sure not in (None, turn.last_answer) else (aspect, topics[0], turn.last_answer)
             question = turn.text[turn.question_start :]
-            answers = ((t, self.kb.followup(t, aspect, turn.last_answer)) for t in candidates)
+            answers = ((t, self.kb.followup(t, aspect, turn.last_answer) or self.as_cause(turn, side, t))
+                       for t in candidates)
             answer_id = next((a for t, a in answers if a and not (side.new_answer and a == turn.last_answer)
                               and (not side.names_it or self.kb.speaks_of(a, t, question))), None)
             if answer_id and self.sure_answer(turn) not in (None, answer_id):
@@ -214,6 +215,13 @@ class ActionRespond(Action):
         if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for
             return None if self.answered_in_context(turn) else (asked[0], topics[0], None)
         return None
+
+    def as_cause(self, turn: Turn, side: Aspect, topic: str) -> Optional[str]:
+        """The answer on `topic` as the cause asked about, of a condition the turn names beside it or the
+        conversation is about ("could my water pills be doing it?" after cramps)."""
+        if not side.names_a_cause:
+            return None
+        return self.kb.as_cause_of(topic, [t for t in [*turn.named, *turn.context] if t != topic])
 
     def sure_answer(self, turn: Turn) -> Optional[str]:
         """The best answer of the turn's ranking when it is sure of it (config.SURE_CONFIDENCE), else None."""

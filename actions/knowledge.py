@@ -7,7 +7,7 @@ import string
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
@@ -65,6 +65,7 @@ class Topic:
     followups: Dict[str, List[str]]  # aspect -> its answer, one per article where both cover it
     treats: Optional[str] = None  # the condition a treatment topic treats in its article
     says_nothing_of: Tuple[str, ...] = ()  # broad sides the articles don't cover for it ("how long" of whiplash)
+    as_cause: Dict[str, str] = field(default_factory=dict)  # condition -> the answer on this topic as its cause
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Aspect:
     of_last: bool = False  # read only in a conversation, of a question naming no topic ("what else?")
     names_it: bool = False  # answered only where the answer names the thing asked about ("does ice help?")
     not_of_treatments: bool = False  # never said not covered of a treatment ("how to treat the pills")
+    names_a_cause: bool = False  # a topic it names may be the cause asked of another ("can it come from meds?")
 
 
 def _texts(messages, path: str = "") -> List[tuple]:
@@ -117,7 +119,7 @@ class KnowledgeBase:
             name: Topic(
                 name, t["label"], t["answers"], t["terms"],
                 {aspect: [a] if isinstance(a, str) else a for aspect, a in (t.get("followups") or {}).items()},
-                t.get("treats"), tuple(t.get("says_nothing_of") or ()),
+                t.get("treats"), tuple(t.get("says_nothing_of") or ()), dict(t.get("as_cause") or {}),
             )
             for name, t in load("topics.yml")["topics"].items()
         }
@@ -162,6 +164,11 @@ class KnowledgeBase:
                           for a in answer_ids if a not in self.answers]
             if topic.treats and topic.treats not in self.topics:
                 found.append(f"topics.yml: topic {topic.name} treats unknown topic {topic.treats}")
+            for condition, answer_id in topic.as_cause.items():
+                if condition not in self.topics:
+                    found.append(f"topics.yml: topic {topic.name} is a cause of unknown topic {condition}")
+                if answer_id not in self.answers:
+                    found.append(f"topics.yml: {topic.name} as a cause of {condition} leads to unknown answer {answer_id}")
         allowed = PLACEHOLDERS | set(clinic())
         for path, text in _texts(self.messages):
             for _, name, _, _ in string.Formatter().parse(text):
@@ -234,6 +241,12 @@ class KnowledgeBase:
         """The answer that covers this side of the topic, from the previous answer's article where both do."""
         answers = self.topics[topic].followups.get(aspect) if topic in self.topics else None
         return self._in_article(answers, previous_answer) if answers else None
+
+    def as_cause_of(self, topic: str, conditions: Sequence[str]) -> Optional[str]:
+        """The answer on `topic` as the cause of the first of `conditions` it can cause ("can it come from
+        medication?" after dystonia's causes), else None."""
+        causes = self.topics[topic].as_cause if topic in self.topics else {}
+        return next((causes[c] for c in conditions if c in causes), None)
 
     def same_side(self, topic: str, previous_answer: Optional[str]) -> Optional[str]:
         """The answer to the side of `topic` that the previous answer covered for its own topic ("and for dystonia?"

@@ -918,6 +918,21 @@ async def test_an_elliptical_turn_naming_another_topic_asks_the_same_side_of_it(
     assert message["custom"]["answer_id"] == expected
 
 
+@pytest.mark.parametrize("text, term, slots, expected", [
+    # medication as the cause of the condition talked about, not the subject of the question
+    ("can it come from medication?", "medication", {"topic": "cervical_dystonia", "last_answer": "cd_causes"},
+     "cd_causes"),
+    ("could my water pills be doing it", "pills", {"topic": "muscle_spasms", "last_answer": "cd_spasm_causes"},
+     "cd_cause_medication"),
+])
+async def test_a_cause_question_naming_a_medicine_asks_what_causes_the_condition(
+    dispatcher, make_tracker, text, term, slots, expected
+):
+    tracker = make_tracker([("cd_ask_doctor", 0.5), ("cd_treatments", 0.2)], text, topic_entities(text, term), slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == expected
+
+
 async def test_the_same_side_of_another_topic_yields_to_a_sure_classifier_and_needs_an_ellipsis(dispatcher, make_tracker):
     from actions.reading import reader
 

@@ -111,6 +111,10 @@ def break_file(folder, name, old, new) -> None:
         ("messages.yml", "{scope}", "{scoop}", "unknown placeholder {scoop}"),
         ("answers.yml", "items: [cd_levodopa,", "items: [cd_levodopo,", "lists unknown answer cd_levodopo"),
         ("topics.yml", "says_nothing_of: [duration]", "says_nothing_of: [durration]", "unknown side durration"),
+        ("topics.yml", "as_cause: {cervical_dystonia: cd_causes", "as_cause: {cervical_dystonia: cd_cuses",
+         "as a cause of cervical_dystonia leads to unknown answer cd_cuses"),
+        ("topics.yml", "as_cause: {cervical_dystonia:", "as_cause: {cervical_distonia:",
+         "oral_medications is a cause of unknown topic cervical_distonia"),
     ],
 )
 def test_contradicting_knowledge_files_are_refused_with_a_clear_message(knowledge, name, old, new, says):
