@@ -246,7 +246,7 @@ class ActionRespond(Action):
         spasms)."""
         if not turn.last_answer or not ELLIPSIS.match(turn.text) or len(turn.text.split()) > config.MAX_WORDS_ELLIPSIS:
             return None
-        best = self.followups.best(turn.text, [self.kb.answers[turn.last_answer].topic])
+        best = self.followups.best(turn.text, [self.kb.answers[turn.last_answer].topic], self.kb.article_of(turn.last_answer))
         if best and best[1] >= config.SIBLING_MIN_SIMILARITY and best[2] >= config.SIBLING_MIN_LEAD:
             return best[0]
         return None
@@ -281,17 +281,18 @@ class ActionRespond(Action):
         this is a follow-up."""
         sure = turn.confident and turn.confidence >= config.ANSWER_MIN_CONFIDENCE_WITHOUT_TERM
         topics = turn.topics_in_focus
+        article = self.kb.article_of(turn.last_answer)
         if not turn.context:  # a first question: the classifier decides
             return None
         if turn.points_back:  # "how does that stop the spasms?" after deep brain stimulation: "that" is the topic,
             # or one the question names ("why would loose ligaments do that?" after massage): the closer reading
-            best = self.followups.best(turn.text, [turn.context[0], *turn.named[: turn.in_question]])
+            best = self.followups.best(turn.text, [turn.context[0], *turn.named[: turn.in_question]], article)
             if best and best[1] >= config.POINTING_BACK_MIN_SIMILARITY and best[0] not in turn.not_meant:
                 return best[0]
         if sure and not turn.followup_aspect:
             return None
         for topic in topics:
-            best = self.followups.best(turn.text, [topic])
+            best = self.followups.best(turn.text, [topic], article)
             if best and best[1] >= config.FOLLOWUP_MIN_SIMILARITY and best[0] not in turn.not_meant:
                 return best[0]
         return None

@@ -31,6 +31,9 @@ FOLLOWUP_MIN_SIMILARITY = _float("FOLLOWUP_MIN_SIMILARITY", 0.72)
 # A follow-up that points back ("how does that stop the spasms?") is read with the conversation's current topic,
 # and that reading is answered over the classifier from this cosine similarity on.
 POINTING_BACK_MIN_SIMILARITY = _float("POINTING_BACK_MIN_SIMILARITY", 0.80)
+# Read in context, an answer from the article the conversation is in counts this much more similar: "why does
+# that make muscles spasm?" after joint instability means that article's answer, not the other's on spasms.
+CONVERSATION_ARTICLE_BONUS = _float("CONVERSATION_ARTICLE_BONUS", 0.06)
 # An elliptical turn ("and a bad diet?", "what about ALS?") of at most this many words asks the last question
 # again of another thing: the last answer's topic's answer it reads closest to, from this cosine similarity and
 # this lead over the next answer, is given.

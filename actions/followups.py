@@ -9,6 +9,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
+from actions import config
 from actions.knowledge import KnowledgeBase, knowledge_base
 from nlu.encoder import encoder
 
@@ -23,28 +24,31 @@ class FollowupReader:
         self.kb = kb
         self.encoder = encoder()
 
-    def best(self, text: str, topics: List[str]) -> Optional[Tuple[str, float, float]]:
+    def best(self, text: str, topics: List[str], article: Optional[str] = None) -> Optional[Tuple[str, float, float]]:
         """(answer, similarity, lead over the next answer) of the best answer of these topics, with the text
-        read as being about each topic in turn; None without topics. The ladder may ask twice in one turn."""
-        return self._best(text, tuple(topics))
+        read as being about each topic in turn; None without topics. Answers from `article` (the conversation's)
+        count config.CONVERSATION_ARTICLE_BONUS more. The ladder may ask twice in one turn."""
+        return self._best(text, tuple(topics), article)
 
     @lru_cache(maxsize=64)
-    def _best(self, text: str, topics: Tuple[str, ...]) -> Optional[Tuple[str, float, float]]:
+    def _best(self, text: str, topics: Tuple[str, ...], article: Optional[str]) -> Optional[Tuple[str, float, float]]:
         topics = [t for t in topics if t in self.kb.topics]
         if not topics:
             return None
         queries = self.encoder.encode([f"{text} ({self.kb.topics[t].label})" for t in topics])
-        scores = {}
+        similarity = {}  # answer -> its best similarity over the readings
         for topic, query in zip(topics, queries):
             allowed = np.isin(self.answers, self.kb.topic_answers(topic))
-            similarity = self.vectors[allowed] @ query
-            for answer, score in zip(self.answers[allowed], similarity):
-                scores[answer] = max(scores.get(answer, -1.0), float(score))
-        ranked = sorted(scores.items(), key=lambda item: -item[1])
-        if not ranked:
+            for answer, score in zip(self.answers[allowed], self.vectors[allowed] @ query):
+                similarity[str(answer)] = max(similarity.get(str(answer), -1.0), float(score))
+        if not similarity:
             return None
-        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
-        return str(ranked[0][0]), ranked[0][1], ranked[0][1] - runner_up
+        # The bonus orders the answers; the callers' thresholds see the plain similarity.
+        bonus = config.CONVERSATION_ARTICLE_BONUS
+        ordered = {a: s + (bonus if article and self.kb.article_of(a) == article else 0.0) for a, s in similarity.items()}
+        ranked = sorted(ordered, key=ordered.get, reverse=True)
+        lead = ordered[ranked[0]] - (ordered[ranked[1]] if len(ranked) > 1 else 0.0)
+        return ranked[0], similarity[ranked[0]], lead
 
 
 @lru_cache(maxsize=1)

@@ -5,6 +5,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
 from actions.actions import ActionRespond, ActionSessionStart
+from actions.followups import followup_reader
 
 CRISIS_LINE = "Suicide & Crisis Lifeline"
 
@@ -931,6 +932,24 @@ async def test_a_cause_question_naming_a_medicine_asks_what_causes_the_condition
     tracker = make_tracker([("cd_ask_doctor", 0.5), ("cd_treatments", 0.2)], text, topic_entities(text, term), slots)
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["answer_id"] == expected
+
+
+async def test_read_in_context_the_conversations_article_wins_a_close_call(dispatcher, make_tracker, monkeypatch):
+    """"why does that make muscles spasm?" after joint instability: the muscle spasm article's answer on why loose
+    ligaments bring spasms, not the dystonia article's causes of spasms, which read a little closer alone."""
+    text = "why does that make muscles spasm?"
+    slots = {"topic": "joint_instability", "last_answer": "ms_joint_instability"}
+    ranking = [("cd_spasm_causes", 0.83), ("ms_why_spasms", 0.10)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, "spasm"), slots))
+    assert message["custom"]["answer_id"] == "ms_why_spasms"
+    monkeypatch.setattr(config, "CONVERSATION_ARTICLE_BONUS", 0.0)
+    followup_reader()._best.cache_clear()  # its readings were cached with the bonus
+    dispatcher.messages.clear()
+    try:
+        message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, "spasm"), slots))
+        assert message["custom"]["answer_id"] == "cd_spasm_causes"
+    finally:
+        followup_reader()._best.cache_clear()  # nor may later tests see readings without it
 
 
 async def test_the_same_side_of_another_topic_yields_to_a_sure_classifier_and_needs_an_ellipsis(dispatcher, make_tracker):
