@@ -121,6 +121,9 @@ class ActionRespond(Action):
                 return self.answer(dispatcher, answer_id, turn)
             return self.not_covered(dispatcher, turn, aspect, topic)
         if confident and intent == NOT_COVERED:
+            competing = self.competing_answer(turn)
+            if competing:  # "does yoga count?" after stress: the tip on stress, which the classifier saw too
+                return self.answer(dispatcher, competing, turn)
             return self.not_covered(dispatcher, turn, "other", (turn.named or turn.context or [None])[0])
         same_side = self.same_side_of_named(turn)
         if same_side:  # "and for dystonia specifically?" after what to take for spasms: dystonia's treatments
@@ -222,6 +225,15 @@ class ActionRespond(Action):
         if not side.names_a_cause:
             return None
         return self.kb.as_cause_of(topic, [t for t in [*turn.named, *turn.context] if t != topic])
+
+    def competing_answer(self, turn: Turn) -> Optional[str]:
+        """In a conversation, a half-sure "the articles don't say" yields to an answer of the conversation's topics
+        that the classifier also sees: "do they really cut a hole in your skull??" after deep brain stimulation."""
+        if not turn.context or turn.confidence >= config.NOT_COVERED_MIN_CONFIDENCE_IN_CONVERSATION:
+            return None
+        return next((r["name"] for r in turn.ranking[1:] if r.get("name") in self.kb.answers
+                     and r["confidence"] >= config.COMPETING_ANSWER_MIN_CONFIDENCE
+                     and self.kb.answers[r["name"]].topic in turn.context), None)
 
     def sure_answer(self, turn: Turn) -> Optional[str]:
         """The best answer of the turn's ranking when it is sure of it (config.SURE_CONFIDENCE), else None."""

@@ -31,6 +31,10 @@ FOLLOWUP_MIN_SIMILARITY = _float("FOLLOWUP_MIN_SIMILARITY", 0.72)
 # A follow-up that points back ("how does that stop the spasms?") is read with the conversation's current topic,
 # and that reading is answered over the classifier from this cosine similarity on.
 POINTING_BACK_MIN_SIMILARITY = _float("POINTING_BACK_MIN_SIMILARITY", 0.80)
+# In a conversation, "the articles don't say" (intent ask_not_covered) below this confidence yields to an answer
+# of the conversation's topics with at least the second confidence ("does yoga count?" after stress).
+NOT_COVERED_MIN_CONFIDENCE_IN_CONVERSATION = _float("NOT_COVERED_MIN_CONFIDENCE_IN_CONVERSATION", 0.50)
+COMPETING_ANSWER_MIN_CONFIDENCE = _float("COMPETING_ANSWER_MIN_CONFIDENCE", 0.15)
 # Read in context, an answer from the article the conversation is in counts this much more similar: "why does
 # that make muscles spasm?" after joint instability means that article's answer, not the other's on spasms.
 CONVERSATION_ARTICLE_BONUS = _float("CONVERSATION_ARTICLE_BONUS", 0.06)

@@ -952,6 +952,21 @@ async def test_read_in_context_the_conversations_article_wins_a_close_call(dispa
         followup_reader()._best.cache_clear()  # nor may later tests see readings without it
 
 
+async def test_a_half_sure_not_covered_yields_to_an_answer_of_the_conversation(dispatcher, make_tracker):
+    text = "does yoga count?"
+    slots = {"topic": "home_care", "last_answer": "cd_tip_stress"}
+    half_sure = [("ask_not_covered", 0.40), ("cd_tip_stress", 0.30), ("followup_evidence", 0.13)]
+    message, _ = await respond(dispatcher, make_tracker(half_sure, text, [], slots))
+    assert message["custom"]["answer_id"] == "cd_tip_stress"
+    # surer, or first in a conversation, or the answer not of its topics: the articles don't say
+    for ranking, turn_slots in [([("ask_not_covered", 0.60), ("cd_tip_stress", 0.30)], slots),
+                                (half_sure, {}),
+                                ([("ask_not_covered", 0.40), ("ms_massage", 0.30)], slots)]:
+        dispatcher.messages.clear()
+        message, _ = await respond(dispatcher, make_tracker(ranking, text, [], turn_slots))
+        assert message["custom"]["kind"] == "not_covered", ranking
+
+
 async def test_the_same_side_of_another_topic_yields_to_a_sure_classifier_and_needs_an_ellipsis(dispatcher, make_tracker):
     from actions.reading import reader
 
