@@ -967,14 +967,6 @@ async def test_a_half_sure_not_covered_yields_to_an_answer_of_the_conversation(d
         assert message["custom"]["kind"] == "not_covered", ranking
 
 
-async def test_how_long_dystonia_takes_is_not_covered(dispatcher, make_tracker):
-    """The articles say dystonia may go away by itself, not how long that takes (says_nothing_of in topics.yml)."""
-    text = "how long does that usually take"
-    slots = {"topic": "cervical_dystonia", "last_answer": "cd_go_away"}
-    message, _ = await respond(dispatcher, make_tracker([("followup_duration", 0.6), ("cd_early_signs", 0.2)], text, [], slots))
-    assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == "duration"
-
-
 async def test_the_same_side_of_another_topic_yields_to_a_sure_classifier_and_needs_an_ellipsis(dispatcher, make_tracker):
     from actions.reading import reader
 
