@@ -258,7 +258,8 @@ class ActionRespond(Action):
         spasms)."""
         if not turn.last_answer or not ELLIPSIS.match(turn.text) or len(turn.text.split()) > config.MAX_WORDS_ELLIPSIS:
             return None
-        best = self.followups.best(turn.text, [self.kb.answers[turn.last_answer].topic], self.kb.article_of(turn.last_answer))
+        topic, article = self.kb.answers[turn.last_answer].topic, self.kb.article_of(turn.last_answer)
+        best = self.followups.best(turn.text, [topic], article)
         if best and best[1] >= config.SIBLING_MIN_SIMILARITY and best[2] >= config.SIBLING_MIN_LEAD:
             return best[0]
         return None

@@ -45,7 +45,8 @@ class FollowupReader:
             return None
         # The bonus orders the answers; the callers' thresholds see the plain similarity.
         bonus = config.CONVERSATION_ARTICLE_BONUS
-        ordered = {a: s + (bonus if article and self.kb.article_of(a) == article else 0.0) for a, s in similarity.items()}
+        ordered = {a: s + (bonus if article and self.kb.article_of(a) == article else 0.0)
+                   for a, s in similarity.items()}
         ranked = sorted(ordered, key=ordered.get, reverse=True)
         lead = ordered[ranked[0]] - (ordered[ranked[1]] if len(ranked) > 1 else 0.0)
         return ranked[0], similarity[ranked[0]], lead
