@@ -6,7 +6,7 @@ about, the conversation's topics), then decides between an emergency reply, a re
 smalltalk, and attaches the `custom` payload the widget and the evaluations read.
 """
 import re
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
@@ -216,7 +216,7 @@ class ActionRespond(Action):
             if specific and not (side.not_of_treatments and treatment):  # never "how to treat the pills"
                 return aspect, topics[0], None
         if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for
-            return None if self.answered_in_context(turn) else (asked[0], topics[0], None)
+            return None if self.answered_in_context(turn, asked) else (asked[0], topics[0], None)
         return None
 
     def as_cause(self, turn: Turn, side: Aspect, topic: str) -> Optional[str]:
@@ -264,13 +264,15 @@ class ActionRespond(Action):
             return best[0]
         return None
 
-    def answered_in_context(self, turn: Turn) -> bool:
+    def answered_in_context(self, turn: Turn, sides: Sequence[str]) -> bool:
         """A turn that leans on the conversation ("why does it keep coming back then?") has an answer when the
         classifier is sure of one from the conversation's article, or when the turn read with a topic of the
-        conversation means one of its answers."""
+        conversation means one of its answers that covers a side asked ("how long does that take?" after "can it
+        go away by itself?" is not answered by the early signs, though it reads close to them)."""
         article = self.kb.article_of(turn.last_answer)
         same_article = article is not None and self.kb.article_of(turn.intent) == article
-        return (turn.confident and same_article) or self.in_context(turn) is not None
+        meant = self.in_context(turn)
+        return (turn.confident and same_article) or (meant is not None and any(self.kb.covers(meant, s) for s in sides))
 
     def best_of_named_topic(self, turn: Turn) -> Optional[str]:
         """The classifier's best answer, when it is one of the topic the question names and likely enough,

@@ -242,6 +242,11 @@ class KnowledgeBase:
         answers = self.topics[topic].followups.get(aspect) if topic in self.topics else None
         return self._in_article(answers, previous_answer) if answers else None
 
+    def covers(self, answer_id: str, aspect: str) -> bool:
+        """Whether a topic's follow-up table gives this answer for this side ("how long?": the heat tip, not the
+        early signs)."""
+        return any(answer_id in topic.followups.get(aspect, ()) for topic in self.topics.values())
+
     def as_cause_of(self, topic: str, conditions: Sequence[str]) -> Optional[str]:
         """The answer on `topic` as the cause of the first of `conditions` it can cause ("can it come from
         medication?" after dystonia's causes), else None."""

@@ -124,6 +124,19 @@ async def test_a_side_only_the_classifier_read_yields_to_the_turns_meaning_in_co
     assert message["custom"]["answer_id"] == "cd_cause_muscle_injury"
 
 
+async def test_a_side_no_answer_covers_is_not_answered_by_a_reading_close_in_words(dispatcher, make_tracker):
+    """"How long does that usually take?" after "can it go away by itself?" reads close to the early signs (which
+    come on gradually), but no table gives that answer for how long: the articles don't say. After the heat tip,
+    whose table covers how long, the same question is answered."""
+    slots = {"topic": "cervical_dystonia", "last_answer": "cd_go_away"}
+    tracker = make_tracker([("followup_duration", 0.99)], "how long does that usually take", slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == "duration"
+    slots = {"topic": "home_care", "earlier_topics": ["cervical_dystonia"], "last_answer": "cd_tip_heat"}
+    message, _ = await respond(CollectingDispatcher(), make_tracker([("followup_duration", 0.99)], "how long for?", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_tip_heat"
+
+
 async def test_a_turn_naming_a_topic_is_read_by_meaning_within_it_in_a_conversation(dispatcher, make_tracker):
     """The classifier is unsure of "why is the steroid kind bad"; read as about trigger point injections, it
     means their answer. A first question that names the topic is left to the classifier."""
