@@ -229,6 +229,7 @@ async def test_it_refers_to_the_latest_topic_the_question_fits(dispatcher, make_
         ("duration", "prolotherapy", "ms_ligament_repair_time"),
         ("combine", "botox", "cd_botox_with_pills"),
         ("evidence", "physical_therapy", "cd_pt_review"),
+        ("treatment", "home_care", "cd_home_tips"),  # "what can I do about it?" after a home-care tip
     ],
 )
 async def test_more_followup_aspects(dispatcher, make_tracker, aspect, topic, expected):
