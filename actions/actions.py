@@ -271,8 +271,10 @@ class ActionRespond(Action):
         go away by itself?" is not answered by the early signs, though it reads close to them)."""
         article = self.kb.article_of(turn.last_answer)
         same_article = article is not None and self.kb.article_of(turn.intent) == article
+        if turn.confident and same_article:
+            return True
         meant = self.in_context(turn)
-        return (turn.confident and same_article) or (meant is not None and any(self.kb.covers(meant, s) for s in sides))
+        return meant is not None and any(self.kb.covers(meant, side) for side in sides)
 
     def best_of_named_topic(self, turn: Turn) -> Optional[str]:
         """The classifier's best answer, when it is one of the topic the question names and likely enough,

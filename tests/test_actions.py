@@ -133,7 +133,8 @@ async def test_a_side_no_answer_covers_is_not_answered_by_a_reading_close_in_wor
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == "duration"
     slots = {"topic": "home_care", "earlier_topics": ["cervical_dystonia"], "last_answer": "cd_tip_heat"}
-    message, _ = await respond(CollectingDispatcher(), make_tracker([("followup_duration", 0.99)], "how long for?", slots=slots))
+    tracker = make_tracker([("followup_duration", 0.99)], "how long for?", slots=slots)
+    message, _ = await respond(CollectingDispatcher(), tracker)
     assert message["custom"]["answer_id"] == "cd_tip_heat"
 
 
