@@ -105,7 +105,7 @@ class ActionRespond(Action):
         side = self.side_asked(turn)
         clinic_question = bool(side) and self.kb.aspects[side[0]].clinic  # "how much does botox cost" is no dose
         if turn.screening.refer and not clinic_question:
-            return self.answer(dispatcher, turn.screening.refer, turn)
+            return self.refer(dispatcher, turn)
         # Words that ask for the clinic yield to an answer the classifier is sure of ("tips for between appointments")
         if (turn.screening.handoff and not self.sure_answer(turn)) or (confident and intent == HANDOFF):
             return self.handoff(dispatcher)
@@ -402,6 +402,21 @@ class ActionRespond(Action):
         # A list stays open while the patient goes through its things ("the stress one", then "and the last one?")
         listing = [SlotSet("listing", answer_id)] if answer.items else []
         return [SlotSet("last_answer", answer_id), *listing, *self.remember(turn, answer.topic)]
+
+    def refer(self, dispatcher: CollectingDispatcher, turn: Turn) -> List[Dict[Text, Any]]:
+        """The dosing or diagnosis referral, always. When the classifier is confident the question is one an
+        article answers ("can tablets with the botox mean a lower dose?", "what dose botax do?", said for "does"),
+        the article's answer follows the referral in the same reply, with its passage: it names no dose."""
+        referral = turn.screening.refer
+        answered = self.kb.answers.get(turn.intent) if turn.intent else None
+        sure_enough = turn.named or turn.confidence >= config.ANSWER_MIN_CONFIDENCE_WITHOUT_TERM
+        if not (answered and answered.kind == "answer" and turn.confident and sure_enough) or turn.intent in self.held:
+            return self.answer(dispatcher, referral, turn)
+        suggestions = [self.kb.suggestion(a) for a in self.kb.related(referral) if a not in self.held]
+        text = self.kb.message("refer_and_answer", referral=self.kb.answers[referral].text, answer=answered.text)
+        citations = [*self.kb.citations(referral), *self.kb.citations(turn.intent)]
+        dispatcher.utter_message(text=text, json_message=payload("refer", referral, citations, suggestions))
+        return [SlotSet("last_answer", turn.intent), *self.remember(turn, answered.topic)]
 
     @staticmethod
     def remember(turn: Turn, topic: Optional[str] = None) -> List[Dict[Text, Any]]:

@@ -18,7 +18,7 @@ KNOWLEDGE_DIR = Path(os.environ.get("KNOWLEDGE_DIR") or Path(__file__).resolve()
 MAX_SUGGESTIONS = 3
 # Placeholders a reply text may use besides the clinic's details (clinic.yml): those KnowledgeBase.message
 # fills, those of the replies about a topic (`what`), of the handoff (actions.py) and of the channel (web/).
-PLACEHOLDERS = {"scope", "clinic", "what", "by_phone", "hours", "booking", "max_chars", "seconds"}
+PLACEHOLDERS = {"scope", "clinic", "what", "by_phone", "hours", "booking", "max_chars", "seconds", "referral", "answer"}
 logger = logging.getLogger(__name__)
 
 

@@ -363,11 +363,38 @@ async def test_dosing_and_diagnosis_are_referred_with_the_articles_advice(
     message, _ = await respond(dispatcher, make_tracker(ranking, text))
     custom = message["custom"]
     assert custom["kind"] == "refer" and custom["answer_id"] == expected
-    assert message["text"] == kb.answers[expected].text
+    assert message["text"].startswith(kb.answers[expected].text)  # the referral first, whatever else follows
     assert not any(ch.isdigit() for ch in message["text"])  # no numbers, no doses
     assert custom["citations"]
     if expected == "ask_dosage":
         assert "cd-c5d9e2" in [c["passage_id"] for c in custom["citations"]]  # "always follow the directions ..."
+
+
+@pytest.mark.parametrize(
+    "text, ranking, article_answer",
+    [
+        ("what dose botax do for neck spasms", [("cd_botox_what", 0.99)], "cd_botox_what"),  # "dose" for "does"
+        ("can tablets with the jabs mean a smaller dose of the jab?", [("cd_botox_with_pills", 0.85)],
+         "cd_botox_with_pills"),
+        ("how much baclofen should i take", [("ask_dosage", 0.87), ("cd_baclofen", 0.07)], None),
+        ("how much baclofen should i take", [("cd_baclofen", 0.45), ("ask_dosage", 0.40)], None),  # not confident
+    ],
+)
+async def test_the_referral_is_followed_by_the_article_answer_the_classifier_is_confident_of(
+    kb, dispatcher, make_tracker, text, ranking, article_answer
+):
+    message, events = await respond(dispatcher, make_tracker(ranking, text))
+    custom = message["custom"]
+    assert custom["kind"] == "refer" and custom["answer_id"] == "ask_dosage"
+    cited = [c["passage_id"] for c in custom["citations"]]
+    referral = kb.answers["ask_dosage"]
+    if article_answer is None:
+        assert message["text"] == referral.text and cited == referral.citations
+        return
+    answer = kb.answers[article_answer]
+    assert message["text"] == kb.message("refer_and_answer", referral=referral.text, answer=answer.text)
+    assert cited == referral.citations + answer.citations
+    assert SlotSet("last_answer", article_answer) in events and SlotSet("topic", answer.topic) in events
 
 
 async def test_handoff_gives_the_clinics_contact_details(dispatcher, make_tracker):
