@@ -136,8 +136,7 @@ class ActionRespond(Action):
         in_context = self.in_context(turn)
         if in_context:
             return self.answer(dispatcher, in_context, turn)
-        sure_enough = turn.named or turn.confidence >= config.ANSWER_MIN_CONFIDENCE_WITHOUT_TERM
-        if confident and intent in self.kb.answers and sure_enough:
+        if confident and intent in self.kb.answers and self.sure_enough(turn):
             return self.answer(dispatcher, intent, turn)
         if confident and intent in SMALLTALK:
             return self.smalltalk(dispatcher, intent)
@@ -234,6 +233,11 @@ class ActionRespond(Action):
         return next((r["name"] for r in turn.ranking[1:] if r.get("name") in self.kb.answers
                      and r["confidence"] >= config.COMPETING_ANSWER_MIN_CONFIDENCE
                      and self.kb.answers[r["name"]].topic in turn.context), None)
+
+    @staticmethod
+    def sure_enough(turn: Turn) -> bool:
+        """A confident answer is given when the turn names a topic, or without one above a higher confidence."""
+        return bool(turn.named) or turn.confidence >= config.ANSWER_MIN_CONFIDENCE_WITHOUT_TERM
 
     def sure_answer(self, turn: Turn) -> Optional[str]:
         """The best answer of the turn's ranking when it is sure of it (config.SURE_CONFIDENCE), else None."""
@@ -409,8 +413,8 @@ class ActionRespond(Action):
         the article's answer follows the referral in the same reply, with its passage: it names no dose."""
         referral = turn.screening.refer
         answered = self.kb.answers.get(turn.intent) if turn.intent else None
-        sure_enough = turn.named or turn.confidence >= config.ANSWER_MIN_CONFIDENCE_WITHOUT_TERM
-        if not (answered and answered.kind == "answer" and turn.confident and sure_enough) or turn.intent in self.held:
+        article_answer = answered and answered.kind == "answer" and turn.intent not in self.held
+        if not (article_answer and turn.confident and self.sure_enough(turn)):
             return self.answer(dispatcher, referral, turn)
         suggestions = [self.kb.suggestion(a) for a in self.kb.related(referral) if a not in self.held]
         text = self.kb.message("refer_and_answer", referral=self.kb.answers[referral].text, answer=answered.text)
