@@ -234,6 +234,16 @@ class KnowledgeBase:
         named = [t for t in self.topics[topic].terms if re.search(rf"\b{re.escape(_normalise_term(t))}\b", question)]
         return any(re.search(rf"\b{re.escape(_normalise_term(t))}", said) for t in named)
 
+    def says_word_of(self, answer_id: str, question: str, asking: Sequence[str] = ()) -> bool:
+        """Whether the answer or its passages say a word the question names ("yoga" in "does yoga count?"), other
+        than small words and the `asking` words; a word's ending may differ ("tired", "tiredness")."""
+        from spacy.lang.en.stop_words import STOP_WORDS
+
+        answer = self.answers[answer_id]
+        said = " ".join([answer.text, *(self.passages[p].text for p in answer.citations)]).lower()
+        words = [w for w in re.findall(r"[a-z]+", question.lower()) if w not in STOP_WORDS and w not in asking]
+        return any(re.search(rf"\b{w[:max(4, len(w) - 3)]}", said) for w in words)
+
     def topic_for_term(self, term: str) -> Optional[str]:
         return self._topic_by_term.get(_normalise_term(term))
 
