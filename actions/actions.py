@@ -192,8 +192,7 @@ class ActionRespond(Action):
             if side.of_last and (turn.in_question or not turn.last_answer):
                 continue  # "what else?" asks past what was just said; "what about lidocaine instead?" about lidocaine
             if side.more_of_last and not turn.in_question and turn.last_answer:  # "which kind?"
-                asking = re.findall(r"[a-z]+", " ".join(side.rules))
-                if side.names_it and not self.kb.says_word_of(turn.last_answer, turn.text, asking):
+                if side.names_it and not self.kb.says_word_of(turn.last_answer, turn.text, side.asking_words):
                     continue  # "does cycling count?" after Botox: the last answer says nothing of it
                 sure = self.sure_answer(turn)
                 return None if sure not in (None, turn.last_answer) else (aspect, topics[0], turn.last_answer)

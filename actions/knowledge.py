@@ -7,7 +7,7 @@ import string
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import AbstractSet, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
 import yaml
 
@@ -85,6 +85,16 @@ class Aspect:
     names_it: bool = False  # answered only where the answer names the thing asked about ("does ice help?")
     not_of_treatments: bool = False  # never said not covered of a treatment ("how to treat the pills")
     names_a_cause: bool = False  # a topic it names may be the cause asked of another ("can it come from meds?")
+
+    @property
+    def asking_words(self) -> FrozenSet[str]:
+        """The words its rules ask with ("count" in "does yoga count?"), not the thing asked about."""
+        return _rule_words(tuple(self.rules))
+
+
+@lru_cache(maxsize=None)
+def _rule_words(rules: Tuple[str, ...]) -> FrozenSet[str]:
+    return frozenset(re.findall(r"[a-z]+", " ".join(rules)))
 
 
 def _texts(messages, path: str = "") -> List[tuple]:
@@ -228,21 +238,24 @@ class KnowledgeBase:
     def speaks_of(self, answer_id: str, topic: str, question: str) -> bool:
         """Whether the answer or its passages name the thing the question names by one of the topic's terms
         ("ice" in the usual treatments; not "tens unit", a lay word of the same topic the articles never use)."""
-        answer = self.answers[answer_id]
-        said = _normalise_term(" ".join([answer.text, *(self.passages[p].text for p in answer.citations)]))
+        said = _normalise_term(self.said_by(answer_id))
         question = _normalise_term(question)
         named = [t for t in self.topics[topic].terms if re.search(rf"\b{re.escape(_normalise_term(t))}\b", question)]
         return any(re.search(rf"\b{re.escape(_normalise_term(t))}", said) for t in named)
 
-    def says_word_of(self, answer_id: str, question: str, asking: Sequence[str] = ()) -> bool:
+    def says_word_of(self, answer_id: str, question: str, asking: AbstractSet[str] = frozenset()) -> bool:
         """Whether the answer or its passages say a word the question names ("yoga" in "does yoga count?"), other
         than small words and the `asking` words; a word's ending may differ ("tired", "tiredness")."""
-        from spacy.lang.en.stop_words import STOP_WORDS
+        from spacy.lang.en.stop_words import STOP_WORDS  # here: importers of this module need not load spaCy
 
-        answer = self.answers[answer_id]
-        said = " ".join([answer.text, *(self.passages[p].text for p in answer.citations)]).lower()
+        said = self.said_by(answer_id).lower()
         words = [w for w in re.findall(r"[a-z]+", question.lower()) if w not in STOP_WORDS and w not in asking]
         return any(re.search(rf"\b{w[:max(4, len(w) - 3)]}", said) for w in words)
+
+    def said_by(self, answer_id: str) -> str:
+        """The answer's text and its passages' text, together."""
+        answer = self.answers[answer_id]
+        return " ".join([answer.text, *(self.passages[p].text for p in answer.citations)])
 
     def topic_for_term(self, term: str) -> Optional[str]:
         return self._topic_by_term.get(_normalise_term(term))
