@@ -16,7 +16,7 @@ from actions import config
 from actions.clinic import clinic, tel
 from actions.followups import followup_reader
 from actions.knowledge import Aspect, knowledge_base
-from actions.reading import Turn, reader
+from actions.reading import MORE_OF_LAST, Turn, reader
 from actions.safety import screener
 
 SMALLTALK = {"greet", "goodbye", "thanks", "ask_capabilities", "bot_challenge"}
@@ -177,7 +177,7 @@ class ActionRespond(Action):
             return clinic_side, (topics or [None])[0], None
         asked = list(turn.sides)
         if turn.followup_aspect and turn.followup_aspect != "what_about" and turn.followup_aspect not in asked:
-            asked.append(turn.followup_aspect)
+            asked.append(self.reason_of_last(turn) or turn.followup_aspect)
         if not asked or not topics:
             return None
         classifier_agrees = (
@@ -203,6 +203,8 @@ class ActionRespond(Action):
                               and (not side.names_it or self.kb.speaks_of(a, t, question))), None)
             if answer_id and self.sure_answer(turn) not in (None, answer_id):
                 return None  # the classifier is sure of another answer: the side's words were only a hint
+            if answer_id and self.sure_not_covered(turn):  # "does it wear off faster if I go to the gym?"
+                return "other", topics[0], None
             only_classifier = aspect == turn.followup_aspect and aspect not in turn.sides
             said_to_lack = topics[0] in self.kb.topics and aspect in self.kb.topics[topics[0]].says_nothing_of
             specific = not side.covered_only or only_classifier or said_to_lack
@@ -218,6 +220,16 @@ class ActionRespond(Action):
                 return aspect, topics[0], None
         if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for
             return None if self.answered_in_context(turn, asked) else (asked[0], topics[0], None)
+        return None
+
+    @staticmethod
+    def reason_of_last(turn: Turn) -> Optional[str]:
+        """A "why" that only the classifier reads as asking for a cause, in a conversation, asks for the reason
+        behind what was just said ("why does it wear off?" after the usual treatments, "why is it a last resort?"
+        after deep brain stimulation), as a bare "why?" does: more of the last answer. Words of a cause ("what
+        causes it then?", "how did she get it?") are read by the side rules and lead to the causes."""
+        if turn.followup_aspect == "cause" and not turn.in_question and turn.last_answer:
+            return MORE_OF_LAST
         return None
 
     def as_cause(self, turn: Turn, side: Aspect, topic: str) -> Optional[str]:
@@ -247,6 +259,12 @@ class ActionRespond(Action):
         if answer and answer.kind == "answer" and turn.confident and turn.confidence >= config.SURE_CONFIDENCE:
             return turn.intent
         return None
+
+    @staticmethod
+    def sure_not_covered(turn: Turn) -> bool:
+        """The classifier is sure the articles don't answer this (config.SURE_CONFIDENCE): that decides over the
+        answer of a side the words ask ("wear off" asks how long Botox lasts, but not "faster if I go to the gym")."""
+        return turn.confident and turn.intent == NOT_COVERED and turn.confidence >= config.SURE_CONFIDENCE
 
     def same_side_of_named(self, turn: Turn) -> Optional[str]:
         """For a short elliptical turn that names another topic ("and for X?", "what about X?"), the answer to
@@ -288,7 +306,7 @@ class ActionRespond(Action):
         answers don't cover ("how often should I book a massage?")."""
         asked_about = turn.named[: turn.in_question or 1]
         unanswered_side = any(not self.kb.aspects[s].topic_answer_speaks for s in turn.sides)
-        if not asked_about or turn.intent == OUT_OF_SCOPE or unanswered_side:
+        if not asked_about or turn.intent in (OUT_OF_SCOPE, NOT_COVERED) or unanswered_side:
             return None
         best = next((r for r in turn.ranking if r.get("name") in self.kb.answers), None)
         topic_answers = {a for t in asked_about for a in self.kb.topic_answers(t)}

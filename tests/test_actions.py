@@ -171,6 +171,47 @@ async def test_asking_whether_a_thing_counts_is_answered_by_what_was_just_said(d
     assert message["custom"]["kind"] == "not_covered"
 
 
+async def test_a_why_without_words_of_a_cause_asks_about_what_was_just_said(dispatcher, make_tracker):
+    """"why does it wear off?" after the usual treatments: the classifier reads a "why" (followup_cause), but no
+    word asks what causes the condition; the reason is in what was just said. Words of a cause still lead to
+    the causes ("how did she get it?" after what dystonia is)."""
+    slots = {"topic": "muscle_spasms", "earlier_topics": ["usual_treatments"], "last_answer": "ms_common_treatments"}
+    ranking = [("followup_cause", 0.76), ("ms_common_treatments", 0.1), ("out_of_scope", 0.05)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "why does it wear off", slots=slots))
+    assert message["custom"]["answer_id"] == "ms_common_treatments"
+    dispatcher.messages.clear()
+    slots = {"topic": "cervical_dystonia", "last_answer": "cd_what_is"}
+    message, _ = await respond(dispatcher, make_tracker(ranking, "how did she get it tho", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_causes"
+
+
+async def test_a_classifier_sure_the_articles_dont_say_it_overrides_the_answer_of_a_side(kb, dispatcher, make_tracker):
+    """"does it wear off faster if i go to the gym?" after how often Botox is given: the words ask how long it
+    lasts, which the articles cover, but not this; sure of that, the classifier decides. Less sure, the side's
+    answer stands."""
+    slots = {"topic": "botox", "last_answer": "cd_botox_frequency"}
+    text = "does it wear off faster if i go to the gym a lot"
+    sure = [("ask_not_covered", config.SURE_CONFIDENCE + 0.02), ("cd_botox_frequency", 0.03)]
+    message, _ = await respond(dispatcher, make_tracker(sure, text, slots=slots))
+    assert message["custom"]["kind"] == "not_covered" and not message["custom"]["citations"]
+    assert message["text"].startswith("Our articles don't say that about " + kb.topics["botox"].label)
+    dispatcher.messages.clear()
+    unsure = [("ask_not_covered", 0.6), ("cd_botox_frequency", 0.3)]
+    message, _ = await respond(dispatcher, make_tracker(unsure, text, slots=slots))
+    assert message["custom"]["answer_id"] == "cd_botox_frequency"
+
+
+async def test_a_named_topics_answer_is_not_guessed_when_the_articles_likely_dont_say(dispatcher, make_tracker):
+    """"are you awake during the deep brain stimulation operation?": the classifier leans to "the articles don't
+    say" without being sure; the topic's best answer would answer another question, so the patient is asked."""
+    dbs = [{"entity": "topic", "value": "deep brain stimulation", "start": 26, "end": 48}]
+    ranking = [("ask_not_covered", 0.47), ("cd_dbs_what", 0.41), ("out_of_scope", 0.05)]
+    text = "are you awake during the deep brain stimulation operation"
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, entities=dbs))
+    assert message["custom"]["kind"] == "clarify" and not message["custom"]["citations"]
+    assert message["buttons"][0]["payload"] == "/cd_dbs_what"
+
+
 async def test_who_to_see_is_a_side_of_a_topic(dispatcher, make_tracker):
     slots = {"topic": "joint_instability", "last_answer": "ms_when_evaluated"}
     message, _ = await respond(dispatcher, make_tracker([("out_of_scope", 0.5)], "by who?", slots=slots))
@@ -486,6 +527,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("can the deep brain stimulation help him", "effect"), ("can botox stop working if you have it for years", "tolerance"),
     ("does your body get used to baclofen", "tolerance"), ("what kind of pillow is best for dystonia", "sleep"),
     ("would pilates count?", "among_last"), ("is feeling tired one of them", "among_last"),
+    ("how did her mother get it", "cause"), ("how do people get the shots", None),
     ("can an underactive thyroid cause muscle cramps", "other_condition"), ("baclofen makes me sleepy", "side_effects"), ("what happens in the brain surgery? her botox stopped working", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
