@@ -191,7 +191,8 @@ class ActionRespond(Action):
             candidates = [t for t in dict.fromkeys(candidates) if t]
             if side.of_last and (turn.in_question or not turn.last_answer):
                 continue  # "what else?" asks past what was just said; "what about lidocaine instead?" about lidocaine
-            if side.more_of_last and not turn.in_question and turn.last_answer:  # "which kind?"
+            # "which kind?"; "does twitching count?" names a thing, which may be a topic of its own
+            if side.more_of_last and turn.last_answer and (not turn.in_question or side.names_it):
                 if side.names_it and not self.kb.says_word_of(turn.last_answer, turn.text, side.asking_words):
                     continue  # "does cycling count?" after Botox: the last answer says nothing of it
                 sure = self.sure_answer(turn)

@@ -169,6 +169,12 @@ async def test_asking_whether_a_thing_counts_is_answered_by_what_was_just_said(d
     dispatcher.messages.clear()  # a thing the tip does not name: the articles don't say
     message, _ = await respond(dispatcher, make_tracker(ranking, "would knitting count?", slots=slots))
     assert message["custom"]["kind"] == "not_covered"
+    dispatcher.messages.clear()  # a thing that is a topic of its own, which the warning signs name
+    slots = {"topic": "muscle_spasms", "last_answer": "cd_spasm_warning_signs"}
+    twitching = [{"entity": "topic", "value": "twitching", "start": 5, "end": 14}]
+    tracker = make_tracker(ranking, "does twitching count", entities=twitching, slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_spasm_warning_signs"
 
 
 async def test_a_why_without_words_of_a_cause_asks_about_what_was_just_said(dispatcher, make_tracker):
