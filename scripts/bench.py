@@ -78,6 +78,43 @@ def rss_mb(pids: List[int]) -> float:
     return total / 1024
 
 
+def cpu_seconds(pids: List[int]) -> float:
+    """CPU time (user + system) used so far by processes and their children, from /proc."""
+    total, seen, todo, tick = 0.0, set(), list(pids), os.sysconf("SC_CLK_TCK")
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            todo += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def _spin(seconds: float) -> int:
+    count, deadline = 0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        hashlib.sha256(b"x" * 4096).digest()
+        count += 1
+    return count
+
+
+def parallel_capacity(seconds: float = 2.0) -> float:
+    """How many cores' worth of work the machine gives two CPU-bound processes at once: their work together over
+    the work of one alone (2.0 on two whole cores; less where the cores are shared, as on some virtual
+    machines). Throughput under load is bounded by this over the CPU a message costs."""
+    import multiprocessing
+
+    alone = _spin(seconds)
+    with multiprocessing.Pool(2) as pool:
+        together = sum(pool.map(_spin, [seconds, seconds]))
+    return together / alone
+
+
 def percentile(samples: List[float], p: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else float("nan")
@@ -318,9 +355,12 @@ def measure(name: str, contender: dict, args) -> dict:
     loads = {}
     for clients in LOADS:
         log(f"{name}: {clients} concurrent clients, up to {args.requests} requests / {args.seconds:.0f} s")
+        used = cpu_seconds(contender["pids"])
         loads[clients] = load_test(url, clients, args.requests, args.seconds, own_addresses=spread)
+        answered = loads[clients]["requests"] - loads[clients]["errors"]
+        loads[clients]["cpu_ms"] = round((cpu_seconds(contender["pids"]) - used) * 1000 / max(answered, 1), 1)
         log(f"{name}:   {loads[clients]['throughput']} msg/s, p95 {loads[clients]['p95_ms']} ms, "
-            f"{loads[clients]['errors']} errors")
+            f"{loads[clients]['errors']} errors, {loads[clients]['cpu_ms']} ms of CPU a message")
     profiled = None
     if name == "ours":
         log(f"{name}: profiling the Rasa server under 32 clients for {args.profile_seconds:.0f} s (py-spy)")
@@ -406,11 +446,14 @@ def render(results: List[dict], args, started: str, elapsed: float) -> str:
                       if line.startswith("MemTotal"))) / 1024 / 1024
     header = ("| | training s | start to ready s | memory MB | p50 ms | p95 ms | p99 ms | "
               + " | ".join(f"{c} clients msg/s (errors), p95 ms" for c in LOADS)
+              + f" | CPU ms a message at {LOADS[-1]} clients"
               + f" | one conversation, p50 ms at turn 5 / turns {args.long_turns - 19}-{args.long_turns} | answer accuracy |")
     lines = ["# Benchmarks", "",
              f"Run: `make bench`, {started}, in {elapsed / 60:.1f} min{' (quick smoke run)' if args.quick else ''}.",
              f"Machine: {os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}, "
-             f"Linux {platform.release()}. Clients and servers on the same machine (127.0.0.1).", "",
+             f"Linux {platform.release()}. Clients and servers on the same machine (127.0.0.1). Two CPU-bound "
+             f"processes at once do {args.capacity:.2f} times the work of one (`parallel_capacity`: 2.0 on two whole "
+             "cores).", "",
              header, "|" + "---|" * (header.count("|") - 1)]
     for r in results:
         loads = " | ".join(f"{r['loads'][c]['throughput']} ({r['loads'][c]['errors']}), {r['loads'][c]['p95_ms']}"
@@ -418,12 +461,16 @@ def render(results: List[dict], args, started: str, elapsed: float) -> str:
         train_s = f"{r['train_s']:.1f}" if r["train_s"] is not None else "n/a"
         s = r["single"]
         lines.append(f"| {LABELS[r['name']]} | {train_s} | {r['ready_s']:.1f} | {r['rss_mb']:.0f} | "
-                     f"{s['p50_ms']} | {s['p95_ms']} | {s['p99_ms']} | {loads} | "
+                     f"{s['p50_ms']} | {s['p95_ms']} | {s['p99_ms']} | {loads} | {r['loads'][LOADS[-1]]['cpu_ms']} | "
                      f"{r['long']['early_p50_ms']} / {r['long']['late_p50_ms']} | {r['accuracy']:.3f} |")
     lines += ["", "- Latency: REST round trip of held-out questions, one client (conversations of 6 messages), after 10 "
               f"warm-up requests; {args.single} requests.",
               f"- Load: {LOADS} concurrent clients, each in conversations of {TURNS} messages, at most "
               f"{args.requests} requests or {args.seconds:.0f} s per run.",
+              f"- CPU a message: user and system time of the serving processes (those of the memory figure) during "
+              f"the {LOADS[-1]}-client run, over the messages answered. The load client, the kernel's loopback "
+              "networking and, for the production layout, PostgreSQL and Redis are not in it. A contender can serve "
+              f"at most about {args.capacity:.2f} x 1000 / that figure messages a second on this machine.",
               f"- One conversation: {args.long_turns} held-out questions in one conversation, one after another; p50 "
               "around turn 5 (turns 3-8) and over the last 20 turns.",
               "- The Rasa contenders keep conversations in SQLite, as `make run` does (endpoints.yml), except the "
@@ -484,6 +531,8 @@ def main(argv=None) -> int:
     args.single, args.requests, args.seconds, args.accuracy_limit, args.long_turns, args.profile_seconds = (
         (20, 40, 10.0, 10, 30, 3) if args.quick else (200, 1000, 30.0, 0, 500, 20))
     args.default_cached = None
+    args.capacity = parallel_capacity(0.5 if args.quick else 2.0)  # before any server starts: a quiet machine
+    log(f"two CPU-bound processes at once do {args.capacity:.2f} times the work of one")
     out = Path(args.out)
     started, clock = datetime.datetime.now().strftime("%Y-%m-%d %H:%M"), time.perf_counter()
     results = []

@@ -1,5 +1,6 @@
 """Smoke test of `make bench`: the quick run starts, measures each contender and writes its report."""
 import os
+import time
 
 import pytest
 
@@ -18,6 +19,9 @@ def test_make_bench_quick_writes_its_report(tmp_path):
     assert bench.main(["--quick", "--out", str(tmp_path)]) == 0
     report = (tmp_path / "BENCHMARKS.md").read_text()
     assert "this project (config.yml)" in report and "TF-IDF search over passages" in report
+    assert "times the work of one" in report
+    ours = next(row for row in report.splitlines() if row.startswith("| this project (config.yml)"))
+    assert float(ours.split("|")[10]) > 0  # CPU ms a message at 32 clients
     assert (tmp_path / "docs" / "benchmarks.png").stat().st_size > 1000
     profile = report.split("## Where the time goes: this project (config.yml)")[1]  # py-spy, under load
     shares = [float(row.split("|")[2].strip(" %")) for row in profile.splitlines() if row.startswith("| ") and "%" in row]
@@ -58,9 +62,27 @@ def test_the_default_pipelines_model_is_trained_once_per_change_of_its_inputs(tm
     assert len(trained) == 2
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def test_cpu_seconds_counts_a_process_and_its_children():
+    import subprocess
+    import sys
+
+    spin = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass\ntime.sleep(60)"
+    spawn = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {spin!r}])"
+    parent = subprocess.Popen([sys.executable, "-c", spawn], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 20
+        while bench.cpu_seconds([parent.pid]) < 0.4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert bench.cpu_seconds([parent.pid]) >= 0.4  # the child's spin, counted through its parent
+    finally:
+        os.killpg(parent.pid, 9)
+        parent.wait()
+
+
+def test_parallel_capacity_measures_two_processes_against_one():
+    capacity = bench.parallel_capacity(0.3)
+    print(f"two CPU-bound processes at once do {capacity:.2f} times the work of one")
+    assert 0.8 <= capacity <= 2.2
 
 
 def test_the_production_layout_is_measured_through_nginx_from_many_addresses():
@@ -76,9 +98,9 @@ def test_the_production_layout_is_measured_through_nginx_from_many_addresses():
         require_service(name, False)
     with bench.production_contender(bench.ROOT / "models" / "clinic-faq.tar.gz") as contender:
         replicas = contender["pids"][2:4]  # after the two action servers
-        before = [cpu_seconds(pid) for pid in replicas]
+        before = [bench.cpu_seconds([pid]) for pid in replicas]
         run = bench.load_test(contender["url"], 8, 48, 60, own_addresses=True)
-        worked = [cpu_seconds(pid) - b for pid, b in zip(replicas, before)]
+        worked = [bench.cpu_seconds([pid]) - b for pid, b in zip(replicas, before)]
         with sa.create_engine(f"postgresql://postgres@127.0.0.1:5432/{contender['db']}").connect() as connection:
             stored = connection.execute(sa.text("SELECT count(*) FROM events WHERE type_name = 'user'")).scalar()
             senders = connection.execute(sa.text("SELECT count(DISTINCT sender_id) FROM events")).scalar()
