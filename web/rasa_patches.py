@@ -21,12 +21,18 @@ when the Rasa server loads the chat channel (credentials.yml); any other Rasa ve
 5. Speed of the intent classifier: scikit-learn multiplies a message's sparse features by the transposed
    weights; with the weights in C order, SciPy first copies all 83 x 21,290 of them, every message (4.5 ms).
    Kept in Fortran order (the transpose is then in C order), the product takes 0.02 ms, with the same result.
+   And a message's row is joined from its sentence features in one step, where Rasa copied and joined every
+   feature, sequence ones included, pair by pair (the same matrix).
 6. Speed of loading a conversation: Rasa finds each stored event's class by walking every subclass of
    `Event` (2.3 ms a message in conversations of 6 messages, py-spy). Here the class is remembered by name.
 7. Speed of running the model: Rasa runs the NLU and policy graphs through dask's synchronous scheduler, whose
    bookkeeping was 6% of the Rasa server's time under load (2 ms a message; py-spy, BENCHMARKS.md). The
    nodes are computed here one after another, each once, in the order their inputs need; the same results
-   and the same GraphRunError. Training (`rasa train`) is not changed.
+   and the same GraphRunError. The graph needed for a set of targets is worked out once, not at every run
+   (5.5% of the server's samples under load went to that, 2026-12-04). Training (`rasa train`) is not changed.
+   With the second half of 5, a message's parse took 3.87 ms of CPU against 4.26 before, and under 32 clients
+   the servers used 9.1 ms of CPU a message against 9.7, serving 130-132 msg/s against 122-124 (2026-12-04,
+   tenth session, docs/figures.md).
 8. The public server's headers: Rasa's CORS set-up sends `Access-Control-Allow-Origin` and `-Credentials` on
    every response (with or without an `Origin`), matches origins regardless of case, and answers a preflight
    with the literal strings `None`; `GET /` names the Rasa version. Here CORS answers only an exactly allowed
@@ -38,6 +44,7 @@ import os
 from typing import Any, Callable, Dict, List, Optional, Type
 
 import numpy as np
+import scipy.sparse
 
 import rasa
 import rasa.shared.utils.common
@@ -54,6 +61,7 @@ from rasa.engine.runner.dask import DaskGraphRunner
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.core.events import Event
 from rasa.shared.constants import DOCS_BASE_URL
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 
 logger = logging.getLogger(__name__)
 PATCHED_VERSION = "3.6.21"
@@ -130,6 +138,24 @@ def _classify(self: LogisticRegressionClassifier, messages: list) -> list:
     return _rasa_classify(self, messages)
 
 
+_rasa_create_x = LogisticRegressionClassifier._create_X
+
+
+def _create_x(self: LogisticRegressionClassifier, messages: list) -> scipy.sparse.csr_matrix:
+    """The classifier's rows as Rasa builds them (the message's sparse sentence features, then its dense ones),
+    joined in one step, without the copies and the joined sequence features Rasa makes and throws away."""
+    rows = []
+    for message in messages:
+        sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
+        sparse = [f.features for f in sentence if f.is_sparse()]
+        dense = [f.features for f in sentence if f.is_dense()]
+        if not sparse or not dense:
+            return _rasa_create_x(self, messages)
+        rows.append(scipy.sparse.hstack([*sparse, scipy.sparse.csr_matrix(np.concatenate(dense, axis=-1))],
+                                        format="csr"))
+    return scipy.sparse.vstack(rows, format="csr")
+
+
 _rasa_resolve_by_type = Event.resolve_by_type
 _event_classes: Dict[str, Type[Event]] = {}
 
@@ -148,9 +174,13 @@ _rasa_run_graph = DaskGraphRunner.run
 
 def _run_graph(self: DaskGraphRunner, inputs: Optional[Dict[str, Any]] = None,
                targets: Optional[List[str]] = None) -> Dict[str, Any]:
-    """DaskGraphRunner.run without dask: the same task graph, each node computed once, after its inputs."""
+    """DaskGraphRunner.run without dask: the same task graph, each node computed once, after its inputs. The
+    graph of a set of targets is built once per runner: the schema and its nodes are fixed once loaded."""
     run_targets = targets if targets else self._graph_schema.target_names
-    graph = self._build_dask_graph(self._graph_schema.minimal_graph_schema(run_targets))
+    built = self.__dict__.setdefault("_graphs_by_targets", {})
+    if tuple(run_targets) not in built:
+        built[tuple(run_targets)] = self._build_dask_graph(self._graph_schema.minimal_graph_schema(run_targets))
+    graph = dict(built[tuple(run_targets)])  # this run's inputs are added to a copy
     if inputs:
         self._add_inputs_to_graph(inputs, graph)
     results: Dict[str, Any] = {}
@@ -217,6 +247,7 @@ CHANGES = [
     (tracker_store, "_load_from_module_name_in_endpoint_config", _store_class_or_error),
     (TicketLock, "is_locked", _is_locked),
     (LogisticRegressionClassifier, "process", _classify),
+    (LogisticRegressionClassifier, "_create_X", _create_x),
     (Event, "resolve_by_type", staticmethod(_resolve_by_type)),
     (DaskGraphRunner, "run", _run_graph),
     (rasa_server, "add_root_route", _root_route),
