@@ -322,6 +322,43 @@ def test_the_classifier_s_rows_are_built_as_rasa_builds_them():
         assert ours.shape == rasas.shape and ours.dtype == rasas.dtype and (ours != rasas).nnz == 0
 
 
+async def test_requests_to_an_endpoint_share_a_kept_connection_and_survive_a_restart(action):
+    """Rasa opened a new connection to the action server for every request (a TCP handshake and a new HTTP
+    connection on both sides, every message). Requests now reuse one; a server that went away and came back
+    is reached again on a new connection, not a dead one."""
+    from aiohttp import web
+    from rasa.utils.endpoints import EndpointConfig
+
+    from tests.conftest import free_port
+
+    peers = []
+
+    async def webhook(request):
+        peers.append(request.transport.get_extra_info("peername")[1])
+        return web.json_response({"events": [], "responses": []})
+
+    async def serve(port):
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        return runner
+
+    port = free_port()
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook")
+    server = await serve(port)
+    for _ in range(3):
+        assert await endpoint.request(json={"next_action": "action_respond"}, method="post") == {
+            "events": [], "responses": []}
+    assert len(peers) == 3 and len(set(peers)) == 1  # one connection for all three
+    await server.cleanup()  # the action server restarts
+    server = await serve(port)
+    assert await endpoint.request(json={}, method="post") == {"events": [], "responses": []}
+    assert len(set(peers)) == 2
+    await server.cleanup()
+
+
 def test_the_sqlite_store_s_files_are_readable_by_their_owner_only(tmp_path):
     from rasa.shared.core.domain import Domain
 
