@@ -60,19 +60,28 @@ def questions() -> List[str]:
     return [q["text"] for q in heldout["questions"]] + list(heldout["off_topic"])
 
 
-def rss_mb(pids: List[int]) -> float:
-    """Resident memory of processes and their children, from /proc."""
-    total, seen, todo = 0, set(), list(pids)
+def process_tree(pids: List[int]) -> Iterator[int]:
+    """The processes and all their children (from /proc), each once; those that have exited are left out."""
+    seen, todo = set(), list(pids)
     while todo:
         pid = todo.pop()
         if pid in seen:
             continue
         seen.add(pid)
         try:
+            todo += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except OSError:
+            continue
+        yield pid
+
+
+def rss_mb(pids: List[int]) -> float:
+    """Resident memory of processes and their children, from /proc."""
+    total = 0
+    for pid in process_tree(pids):
+        try:
             status = Path(f"/proc/{pid}/status").read_text()
             total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS")))
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-            todo += [int(c) for c in children]
         except (OSError, StopIteration):
             continue
     return total / 1024
@@ -80,16 +89,11 @@ def rss_mb(pids: List[int]) -> float:
 
 def cpu_seconds(pids: List[int]) -> float:
     """CPU time (user + system) used so far by processes and their children, from /proc."""
-    total, seen, todo, tick = 0.0, set(), list(pids), os.sysconf("SC_CLK_TCK")
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for pid in process_tree(pids):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
-            todo += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
         except (OSError, IndexError, ValueError):
             continue
     return total
