@@ -153,17 +153,31 @@ _rasa_create_x = LogisticRegressionClassifier._create_X
 
 def _create_x(self: LogisticRegressionClassifier, messages: list) -> scipy.sparse.csr_matrix:
     """The classifier's rows as Rasa builds them (the message's sparse sentence features, then its dense ones),
-    joined in one step, without the copies and the joined sequence features Rasa makes and throws away."""
-    rows = []
+    each written straight into one CSR matrix, without the copies and the joined sequence features Rasa makes
+    and throws away, and without scipy's general stacking (0.57 of the 0.94 ms the classifier took)."""
+    data, indices, indptr, width = [], [], [0], None
     for message in messages:
-        sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
-        sparse = [f.features for f in sentence if f.is_sparse()]
-        dense = [f.features for f in sentence if f.is_dense()]
+        sentence = [f.features for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
+        sparse = [m.tocoo() for m in sentence if scipy.sparse.issparse(m)]
+        dense = [m for m in sentence if not scipy.sparse.issparse(m)]
         if not sparse or not dense:
             return _rasa_create_x(self, messages)
-        rows.append(scipy.sparse.hstack([*sparse, scipy.sparse.csr_matrix(np.concatenate(dense, axis=-1))],
-                                        format="csr"))
-    return scipy.sparse.vstack(rows, format="csr")
+        offset = 0
+        for matrix in sparse:
+            data.append(matrix.data)
+            indices.append(matrix.col + offset)
+            offset += matrix.shape[1]
+        vector = np.concatenate(dense, axis=-1).ravel()
+        data.append(vector)
+        indices.append(np.arange(offset, offset + vector.size))
+        indptr.append(indptr[-1] + sum(len(m.data) for m in sparse) + vector.size)
+        width = offset + vector.size
+    dtype = np.result_type(*(d.dtype for d in data))
+    rows = scipy.sparse.csr_matrix((np.concatenate(data).astype(dtype, copy=False), np.concatenate(indices),
+                                    np.array(indptr)), shape=(len(messages), width))
+    rows.sum_duplicates()  # as scipy's stacking leaves it: each column once, in order, zeros kept out
+    rows.eliminate_zeros()
+    return rows
 
 
 _rasa_resolve_by_type = Event.resolve_by_type
