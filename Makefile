@@ -56,8 +56,10 @@ $(ENCODER_MODEL): scripts/quantize_encoder.py nlu/encoder.py $(BIN)/.installed
 $(SPELLING): $(BIN)/.installed knowledge/topics.yml $(wildcard knowledge/articles/*.txt) scripts/build_spelling.py
 	$(BIN)/python -m scripts.build_spelling $@
 
+# Rasa's training cache is kept per version of config.yml: after a component is added or removed, Rasa 3.6
+# restores a cached classifier under its old node name and the model fails to load (FileNotFoundError, .skops).
 $(MODEL): $(BIN)/.installed $(SPACY_DIR)/meta.json $(TOKENIZER) $(ENCODER_MODEL) $(SPELLING) nlu/encoder.py nlu/sentence_embedding.py nlu/spelling.py nlu/speller.py dialogue/importer.py dialogue/policy.py config.yml domain.yml knowledge/answers.yml $(NLU_DATA)
-	$(BIN)/rasa train --fixed-model-name clinic-faq --out models
+	RASA_CACHE_DIRECTORY=.rasa/cache-$$(sha256sum config.yml | cut -c1-12) $(BIN)/rasa train --fixed-model-name clinic-faq --out models
 
 # The sentence vectors of the answers' training phrasings, for follow-ups read in context (actions/followups.py).
 $(PHRASINGS): $(BIN)/.installed $(TOKENIZER) $(ENCODER_MODEL) nlu/encoder.py scripts/build_phrase_index.py knowledge/answers.yml $(NLU_DATA)
