@@ -248,15 +248,17 @@ class Screener:
             """'current', 'history' or 'negated' for the strongest match of a group's rules, else None."""
             found = set()
             general = general_sentences if group in self.categories else set()  # "what dose do people get?"
+
+            def strongest(key: str) -> int:
+                return max(self._level(span, key, past_sentences, general) for span in spans[key])
+
             for rule in self.rules[group]:
                 # Each part counts at its strongest mention; a rule of several parts only at its weakest part
                 # ("no fever, and the dbs wound ..." is no sign of infection). A first part that is a phrase
-                # ("took ... pills") is a suspicion on its own.
-                levels = [max((self._level(span, key, past_sentences, general) for span in spans.get(key, [])),
-                              default=None) for key in rule.parts]
-                if None not in levels:
-                    found.add(min(levels))
-                elif levels[0] == 2 and rule.parts[0] in self.phrases:
+                # ("took ... pills") is a suspicion on its own. Parts that matched nothing are not weighed.
+                if all(key in spans for key in rule.parts):
+                    found.add(min(strongest(key) for key in rule.parts))
+                elif rule.parts[0] in spans and rule.parts[0] in self.phrases and strongest(rule.parts[0]) == 2:
                     partly.add(group)
             return LEVELS[max(found)] if found else None
 
