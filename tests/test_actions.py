@@ -1125,3 +1125,42 @@ async def test_words_asking_for_the_clinic_yield_to_an_answer_the_classifier_is_
     text = "can I book an appointment for botox"
     message, _ = await respond(dispatcher, make_tracker([("cd_botox_what", 0.6), ("request_human", 0.3)], text))
     assert message["custom"]["kind"] == "handoff"
+
+
+def said(*texts: str) -> list:
+    """A session's events in which the patient said these, each answered."""
+    return [event for text in texts for event in ({"event": "user", "text": text}, {"event": "bot", "text": "..."})][:-1]
+
+
+@pytest.mark.parametrize("previous, kind", [("why would my muscles be tight all the time", "answer"), (None, "clarify")])
+async def test_an_unsure_turn_in_a_conversation_is_read_with_the_question_before_it(
+    dispatcher, make_tracker, previous, kind
+):
+    """ "so they're just overworked?" is unclear alone; read after the question before it, it asks why muscles tire."""
+    text = "so they're just overworked?"
+    tracker = make_tracker([("ms_rest", 0.3), ("ms_muscles_tire", 0.25)], text,
+                           slots={"topic": "muscle_spasms", "last_answer": "ms_muscles_tire"})
+    tracker.events = said(*filter(None, [previous, text]))
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["kind"] == kind
+    if kind == "answer":
+        assert message["custom"]["answer_id"] == "ms_muscles_tire"
+
+
+def test_a_button_pressed_before_stands_for_its_question(kb, make_tracker):
+    from actions.reading import reader
+
+    tracker = make_tracker([("ms_rest", 0.3)], "why?")
+    tracker.events = said("/ms_muscles_tire", "why?")
+    assert reader().read(tracker).previous_question == kb.answers["ms_muscles_tire"].question
+    tracker.events = said("why?")
+    assert reader().read(tracker).previous_question is None
+
+
+async def test_a_first_question_is_not_read_with_anything_before_it(dispatcher, make_tracker):
+    """Outside a conversation (no topic yet) the classifier's "did you mean" stands."""
+    text = "so they're just overworked?"
+    tracker = make_tracker([("ms_rest", 0.3), ("ms_muscles_tire", 0.25)], text)
+    tracker.events = said("hello", text)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["kind"] == "clarify"
