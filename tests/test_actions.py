@@ -535,6 +535,8 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("would pilates count?", "among_last"), ("is feeling tired one of them", "among_last"),
     ("how did her mother get it", "cause"), ("how do people get the shots", None),
     ("can an underactive thyroid cause muscle cramps", "other_condition"), ("baclofen makes me sleepy", "side_effects"), ("what happens in the brain surgery? her botox stopped working", None),
+    ("can i drink on it", "alcohol"), ("is a couple of drinks ok with baclofen", "alcohol"),
+    ("does drinking more water help my dystonia", "effect"), ("can not drinking enough give you cramps", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
