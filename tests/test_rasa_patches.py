@@ -447,3 +447,29 @@ def test_replicas_starting_together_on_a_new_database_all_open_it():
             for worker in workers:
                 worker.join(timeout=30)
             assert results == ["ok"] * processes_per_round
+
+
+def test_fast_json_reads_and_writes_what_the_standard_library_does():
+    """web/fastjson.py: orjson where it can, the standard library where orjson refuses (NaN in stored JSON, an
+    object orjson does not know); the same values either way."""
+    import json
+
+    from web import fastjson
+
+    event = {"event": "user", "text": "how often — botox?", "parse_data": {"intent": {"confidence": np.float32(0.5)}},
+             "timestamp": 1733300000.25, 3: None}
+    assert json.loads(fastjson.dumps(event)) == json.loads(json.dumps({**event, "parse_data": {"intent": {"confidence": 0.5}}}))
+    assert fastjson.loads(json.dumps(event, default=float)) == json.loads(json.dumps(event, default=float))
+    assert fastjson.loads('{"confidence": NaN}')["confidence"] != fastjson.loads('{"confidence": NaN}')["confidence"]
+    with pytest.raises(TypeError):
+        fastjson.dumps({"not json": object()})
+
+
+async def test_the_tracker_goes_to_the_action_server_as_fast_json(action):
+    """The kept session to the action server writes request bodies with web/fastjson.py (the tracker, every turn)."""
+    from rasa.utils.endpoints import EndpointConfig
+
+    from web import fastjson
+
+    async with EndpointConfig("http://127.0.0.1:9/webhook").session() as session:
+        assert session._json_serialize is fastjson.dumps

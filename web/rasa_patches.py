@@ -43,7 +43,10 @@ when the Rasa server loads the chat channel (credentials.yml); any other Rasa ve
    endpoint and event loop, its idle connections dropped after KEEP_ALIVE_SECONDS. Under 32 clients, four
    runs before and after in turn: 137-142 msg/s against 131-136, 8.4-8.9 ms of the servers' CPU a message
    against 8.9-9.2, p95 339-389 ms against 396-412 (2026-12-04, tenth session, docs/figures.md); one client,
-   p50 8.4 ms (no delayed-ACK stall).
+   p50 8.4 ms (no delayed-ACK stall). Its request bodies (the tracker, every turn) are written by orjson
+   (web/fastjson.py), as web/tracker_store.py reads and writes the stored events: one client p50 7.4-7.6 ms
+   against 8.0-8.2, 141.6-153.6 msg/s at 32 clients against 138.5-146.2, runs in turn (2026-12-04, twelfth
+   session, docs/figures.md).
 10. Speed of parsing: before each message's parse is logged, Rasa asks whether the domain is empty by turning
    it and a newly built empty domain into dictionaries and comparing them, every message (4.5% of the Rasa
    server's samples under load, about 0.5 ms a message; py-spy, 2026-12-04, eleventh session). A loaded
@@ -77,6 +80,8 @@ from rasa.shared.constants import DOCS_BASE_URL
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, TEXT
 from rasa.utils import endpoints
 from rasa.utils.endpoints import EndpointConfig
+
+from web import fastjson
 
 logger = logging.getLogger(__name__)
 PATCHED_VERSION = "3.6.21"
@@ -261,7 +266,7 @@ def _kept_session(self: EndpointConfig) -> _OpenSession:
         auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) if self.basic_auth else None
         sessions[loop] = aiohttp.ClientSession(
             headers=self.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=endpoints.DEFAULT_REQUEST_TIMEOUT),
-            connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_SECONDS))
+            connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_SECONDS), json_serialize=fastjson.dumps)
     return _OpenSession(sessions[loop])
 
 

@@ -13,7 +13,6 @@ Named in endpoints.yml (`type: web.tracker_store.SQLiteTrackerStore`), Rasa's ex
 PostgreSQL (deploy/endpoints.production.yml) uses `SessionSQLTrackerStore`: the same indexes and statements on
 Rasa's SQL store, without the SQLite settings.
 """
-import json
 import os
 import sqlite3
 from typing import Any, Optional
@@ -26,6 +25,8 @@ from rasa.shared.core.events import Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
+
+from web import fastjson
 
 
 def write_ahead_log(connection: sqlite3.Connection, _record: Any) -> None:
@@ -83,7 +84,7 @@ class SessionSQLTrackerStore(SQLTrackerStore):
     async def _retrieve(self, sender_id: str, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         query = ALL_EVENTS if fetch_events_from_all_sessions else LATEST_SESSION_EVENTS
         with self.engine.connect() as connection:
-            events = [json.loads(data) for (data,) in connection.execute(query, {"sender": sender_id})]
+            events = [fastjson.loads(data) for (data,) in connection.execute(query, {"sender": sender_id})]
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None
@@ -102,7 +103,7 @@ class SessionSQLTrackerStore(SQLTrackerStore):
         data = event.as_dict()
         return {"sender_id": sender_id, "type_name": event.type_name, "timestamp": data.get("timestamp"),
                 "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
-                "action_name": data.get("name"), "data": json.dumps(data)}
+                "action_name": data.get("name"), "data": fastjson.dumps(data)}
 
 
 class SQLiteTrackerStore(SessionSQLTrackerStore):
