@@ -110,9 +110,6 @@ class ActionRespond(Action):
         if (turn.screening.handoff and not self.sure_answer(turn)) or (confident and intent == HANDOFF):
             return self.handoff(dispatcher)
         if confident and intent == SYMPTOM and not turn.asks:  # told, not asked: no side of a topic in question
-            together = self.read_with_previous(turn)
-            if together:  # "they come even at night when im lying still" after "should i just rest my back?"
-                return self.answer(dispatcher, together, turn)
             topic = (turn.named or turn.context or [None])[0]
             options = self.kb.topic_answers(topic) if topic else self.kb.messages["symptom_questions"]
             return self.offer(dispatcher, self.kb.message("symptom"), "clarify", options, turn)
@@ -157,9 +154,6 @@ class ActionRespond(Action):
                 for r in turn.ranking
                 if r.get("name") in self.kb.answers and r["confidence"] >= config.CLARIFY_MIN_CONFIDENCE
             ]
-            together = self.read_with_previous(turn) if candidates else None  # not instead of the fallback
-            if together:  # "and for the neck twisting condition?" after "is physio any use for loose joints?"
-                return self.answer(dispatcher, together, turn)
             if candidates:
                 return self.offer(dispatcher, self.kb.message("clarify"), "clarify", candidates, turn)
         return self.offer(dispatcher, self.kb.message("fallback"), "fallback", self.kb.messages["starter_questions"], turn)
@@ -344,16 +338,6 @@ class ActionRespond(Action):
             if best and best[1] >= config.FOLLOWUP_MIN_SIMILARITY and best[0] not in turn.not_meant:
                 return best[0]
         return None
-
-    def read_with_previous(self, turn: Turn) -> Optional[str]:
-        """In a conversation, the answer a turn means when read together with the question before it, where
-        that reading is clearly close to one answer's phrasings (config.JOINT_MIN_SIMILARITY)."""
-        if not turn.context or not turn.previous_question:
-            return None
-        answer_id, similarity = self.followups.nearest(f"{turn.previous_question} {turn.text}")
-        if similarity < config.JOINT_MIN_SIMILARITY or answer_id in turn.not_meant or answer_id not in self.kb.answers:
-            return None
-        return answer_id
 
     def emergency(
         self, dispatcher: CollectingDispatcher, categories: Tuple[str, ...], suspected: Tuple[str, ...] = ()

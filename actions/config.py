@@ -38,10 +38,6 @@ COMPETING_ANSWER_MIN_CONFIDENCE = _float("COMPETING_ANSWER_MIN_CONFIDENCE", 0.15
 # Read in context, an answer from the article the conversation is in counts this much more similar: "why does
 # that make muscles spasm?" after joint instability means that article's answer, not the other's on spasms.
 CONVERSATION_ARTICLE_BONUS = _float("CONVERSATION_ARTICLE_BONUS", 0.06)
-# A turn in a conversation that would get "did you mean" is read together with the question before it ("is physio
-# any use for loose joints? and for the neck twisting condition?"); the answer that reading is closest to is given
-# from this cosine similarity on. Chosen on the development sets (docs/figures.md, twelfth session).
-JOINT_MIN_SIMILARITY = _float("JOINT_MIN_SIMILARITY", 0.75)
 # An elliptical turn ("and a bad diet?", "what about ALS?") of at most this many words asks the last question
 # again of another thing: the last answer's topic's answer it reads closest to, from this cosine similarity and
 # this lead over the next answer, is given.

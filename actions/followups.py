@@ -2,7 +2,6 @@
 that?" say what they ask but not about what. The turn is read again with each of the conversation's topics
 spelled out ("how long does that last? Botox (Xeomin) injections"), and compared by meaning (all-MiniLM-L6-v2,
 nlu/encoder.py) with the training phrasings of that topic's answers (models/phrasings.npz, built by `make`).
-A turn may also be read together with the question before it (`nearest`), against every answer's phrasings.
 """
 from functools import lru_cache
 from pathlib import Path
@@ -51,14 +50,6 @@ class FollowupReader:
         ranked = sorted(ordered, key=ordered.get, reverse=True)
         lead = ordered[ranked[0]] - (ordered[ranked[1]] if len(ranked) > 1 else 0.0)
         return ranked[0], similarity[ranked[0]], lead
-
-
-    @lru_cache(maxsize=64)
-    def nearest(self, text: str) -> Tuple[str, float]:
-        """(answer, similarity) of the phrasing of any answer closest in meaning to `text`."""
-        scores = self.vectors @ self.encoder.encode([text])[0]
-        best = int(np.argmax(scores))
-        return str(self.answers[best]), float(scores[best])
 
 
 @lru_cache(maxsize=1)

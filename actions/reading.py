@@ -65,7 +65,6 @@ class Turn:
     meant_item: Optional[str] = None  # the answer of a thing a list named ("and the last one?")
     listing: Optional[str] = None  # the answer whose list `meant_item` is from
     not_meant: Tuple[str, ...] = ()  # answers a turn asking for another one does not mean
-    previous_question: Optional[str] = None  # the patient's message before this one, in this session
 
     @property
     def topics_in_focus(self) -> List[str]:
@@ -148,17 +147,7 @@ class Reader:
             meant_item=meant_item,
             listing=listing if meant_item else None,
             not_meant=not_meant,
-            previous_question=self.previous_question(tracker),
         )
-
-    def previous_question(self, tracker: Tracker) -> Optional[str]:
-        """The patient's message before this one in the session; a button (`/answer_id`) stands for its question."""
-        said = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
-        previous = said[-2] if len(said) > 1 else None
-        if previous and previous.startswith("/"):
-            answer = self.kb.answers.get(previous[1:].strip())
-            return answer.question if answer else None
-        return previous or None
 
     def listing(self, last_answer: Optional[str], pointed_into: Optional[str]) -> Optional[str]:
         """The list a place ("the last one") counts in: the open list (the latest answer with a list, or the one
