@@ -537,6 +537,9 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("can an underactive thyroid cause muscle cramps", "other_condition"), ("baclofen makes me sleepy", "side_effects"), ("what happens in the brain surgery? her botox stopped working", None),
     ("can i drink on it", "alcohol"), ("is a couple of drinks ok with baclofen", "alcohol"),
     ("does drinking more water help my dystonia", "effect"), ("can not drinking enough give you cramps", None),
+    ("what's the chance levodopa will actually work for my neck", "success"), ("is clonazapam adictive", "addiction"),
+    ("is a massage gun as good as a real massage", "compare"), ("can i take tablets as well as having botox", "combine"),
+    ("are muscle spasms a sign of a stroke", "other_condition"), ("will it leave my neck numb", "side_effects"),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
