@@ -45,7 +45,7 @@ when the Rasa server loads the chat channel (credentials.yml); any other Rasa ve
    against 8.9-9.2, p95 339-389 ms against 396-412 (2026-12-04, tenth session, docs/figures.md); one client,
    p50 8.4 ms (no delayed-ACK stall). Its request bodies (the tracker, every turn) are written by orjson
    (web/fastjson.py), as web/tracker_store.py reads and writes the stored events: one client p50 7.4-7.6 ms
-   against 8.0-8.2, 141.6-153.6 msg/s at 32 clients against 138.5-146.2, runs in turn (2026-12-04, twelfth
+   against 7.7-8.3, 141.6-157.7 msg/s at 32 clients against 136.5-146.2, runs in turn (2026-12-04, twelfth
    session, docs/figures.md).
 10. Speed of parsing: before each message's parse is logged, Rasa asks whether the domain is empty by turning
    it and a newly built empty domain into dictionaries and comparing them, every message (4.5% of the Rasa
