@@ -180,7 +180,7 @@ def _create_x(self: LogisticRegressionClassifier, messages: list) -> scipy.spars
         vector = np.concatenate(dense, axis=-1).ravel()
         data.append(vector)
         indices.append(np.arange(offset, offset + vector.size))
-        indptr.append(sum(len(i) for i in indices))  # this row ends after every column written so far
+        indptr.append(indptr[-1] + sum(len(m.data) for m in sparse) + vector.size)  # where this row ends
         width = offset + vector.size
     dtype = np.result_type(*(d.dtype for d in data))
     rows = scipy.sparse.csr_matrix((np.concatenate(data).astype(dtype, copy=False), np.concatenate(indices),
