@@ -463,3 +463,22 @@ def test_stopping_a_medicine_is_referred_to_the_prescriber(text, referred):
 def test_what_is_this_asks_what_it_is_not_whether_one_has_it(text, refer):
     assert screen(text).refer == refer
     assert screen("what is this chest pain").emergencies == ("chest_pain",)
+
+
+@pytest.mark.parametrize("text", [
+    "which one's the pill that's prescribed for fits",  # the lemma of "'s" is "have": no "has fits"
+    "i took a whole week off school to rest my neck and it didnt help",
+    "is there a cut-off for deep brain stimulation",
+])
+def test_words_of_a_seizure_an_overdose_or_cutting_in_ordinary_questions_are_no_alarm(text):
+    assert screen(text).emergencies == ()
+
+
+@pytest.mark.parametrize("category, text", [
+    ("seizure_collapse", "she's fitting"),
+    ("seizure_collapse", "my son has fits since this morning"),
+    ("poisoning", "dad took his whole month of tablets at once"),
+    ("poisoning", "she swallowed the whole weeks worth of her muscle relaxers"),
+])
+def test_seizures_and_a_weeks_pills_at_once_are_still_emergencies(category, text):
+    assert category in screen(text).emergencies
