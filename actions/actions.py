@@ -113,8 +113,8 @@ class ActionRespond(Action):
             topic = (turn.named or turn.context or [None])[0]
             options = self.kb.topic_answers(topic) if topic else self.kb.messages["symptom_questions"]
             return self.offer(dispatcher, self.kb.message("symptom"), "clarify", options, turn)
-        if turn.meant_item and not side:  # "tell me more about the second one"
-            return self.answer(dispatcher, turn.meant_item, turn) + [SlotSet("listing", turn.listing)]
+        if turn.meant_item and not side:  # "tell me more about the second one"; "and the first one, how often?"
+            return self.answer(dispatcher, self.of_meant_item(turn), turn) + [SlotSet("listing", turn.listing)]
         if side:
             aspect, topic, answer_id = side
             if answer_id:
@@ -157,6 +157,14 @@ class ActionRespond(Action):
             if candidates:
                 return self.offer(dispatcher, self.kb.message("clarify"), "clarify", candidates, turn)
         return self.offer(dispatcher, self.kb.message("fallback"), "fallback", self.kb.messages["starter_questions"], turn)
+
+    def of_meant_item(self, turn: Turn) -> str:
+        """The place ("the first one") picks the thing; the classifier, when sure of another answer about that
+        thing ("and the first one, how often is it done?": how often Botox is given), picks what is asked."""
+        sure = self.sure_answer(turn)
+        if sure and self.kb.answers[sure].topic == self.kb.answers[turn.meant_item].topic:
+            return sure
+        return turn.meant_item
 
     def side_asked(self, turn: Turn) -> Optional[Tuple[str, Optional[str], Optional[str]]]:
         """(side, topic, answer or None) when the turn asks about a side of a topic ("is botox safe?", "how
@@ -218,6 +226,8 @@ class ActionRespond(Action):
                 return None if not specific and classifier_agrees and same_article else (aspect, topics[0], answer_id)
             treatment = topics[0] in self.kb.topics and self.kb.topics[topics[0]].treats
             if specific and not (side.not_of_treatments and treatment):  # never "how to treat the pills"
+                if self.certain_of_specific_answer(turn):  # "are my sore muscles really the problem?" asks no pain
+                    return None
                 return aspect, topics[0], None
         if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for
             return None if self.answered_in_context(turn, asked) else (asked[0], topics[0], None)
@@ -261,6 +271,14 @@ class ActionRespond(Action):
             return turn.intent
         return None
 
+    def certain_of_specific_answer(self, turn: Turn) -> bool:
+        """The classifier is all but certain (config.CERTAIN_CONFIDENCE) of an answer that is not what its topic
+        is in general: that decides over a side the articles don't cover, which the words only seemed to ask.
+        "Is botox safe?" never gets what Botox is, however sure the classifier."""
+        sure = self.sure_answer(turn)
+        return bool(sure) and turn.confidence >= config.CERTAIN_CONFIDENCE and (
+            sure not in self.kb.topics[self.kb.answers[sure].topic].answers)
+
     @staticmethod
     def sure_not_covered(turn: Turn) -> bool:
         """The classifier is sure the articles don't answer this (config.SURE_CONFIDENCE): that decides over the
@@ -285,6 +303,8 @@ class ActionRespond(Action):
             return None
         topic, article = self.kb.answers[turn.last_answer].topic, self.kb.article_of(turn.last_answer)
         best = self.followups.best(turn.text, [topic], article)
+        if self.sure_answer(turn) not in (None, best and best[0]):
+            return None  # "what about botox for neck dystonia?" after trigger point injections, which name Botox
         if best and best[1] >= config.SIBLING_MIN_SIMILARITY and best[2] >= config.SIBLING_MIN_LEAD:
             return best[0]
         return None

@@ -17,6 +17,10 @@ ANSWER_MIN_MARGIN = _float("ANSWER_MIN_MARGIN", 0.10)
 # From this confidence the classifier is sure: its answer decides over another answer the side rules found ("can
 # tablets give you cramps as a side effect?" asks what causes cramps); never over a referral or "not covered".
 SURE_CONFIDENCE = _float("SURE_CONFIDENCE", 0.90)
+# From this confidence the classifier's answer, unless it is what its topic is in general, decides over a side the
+# articles don't cover that the words seemed to ask ("are my sore muscles really the problem?" asks nothing of
+# pain); no question of the development sets that the articles don't answer reached 0.97.
+CERTAIN_CONFIDENCE = _float("CERTAIN_CONFIDENCE", 0.98)
 # Below this, a candidate is too unlikely to be offered as "did you mean".
 CLARIFY_MIN_CONFIDENCE = _float("CLARIFY_MIN_CONFIDENCE", 0.10)
 # An unsure classifier's best answer is given when it belongs to the topic the question names, from this.

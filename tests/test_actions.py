@@ -1131,3 +1131,38 @@ async def test_words_asking_for_the_clinic_yield_to_an_answer_the_classifier_is_
     text = "can I book an appointment for botox"
     message, _ = await respond(dispatcher, make_tracker([("cd_botox_what", 0.6), ("request_human", 0.3)], text))
     assert message["custom"]["kind"] == "handoff"
+
+
+async def test_a_listed_thing_and_a_side_of_it_lead_to_the_answer_the_classifier_is_sure_of(dispatcher, make_tracker):
+    """"and the first one, how often?" after the treatments: the place picks Botox, the classifier (sure) picks
+    how often it is given; without a side the classifier is sure of, the thing's own answer."""
+    slots = {"topic": "oral_medications", "last_answer": "cd_oral_medications", "listing": "cd_treatments"}
+    tracker = make_tracker([("cd_botox_frequency", 0.97)], "and the first one, how long between them?", slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_botox_frequency"
+    dispatcher.messages.clear()
+    tracker = make_tracker([("cd_dbs_how", 0.97)], "and the first one, how long between them?", slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_botox_what"  # another topic's answer: the place decides
+
+
+async def test_an_elliptical_turn_naming_another_topic_follows_a_sure_classifier(dispatcher, make_tracker, monkeypatch):
+    """"and botox for the twisted neck?" after trigger point injections, whose answer names Botox too, reads
+    closest to that answer again: a classifier sure it asks what Botox does for dystonia decides."""
+    text = "and botox for the twisted neck?"
+    slots = {"topic": "trigger_point_injections", "last_answer": "ms_trigger_point_injections"}
+    monkeypatch.setattr(type(followup_reader()), "best", lambda self, *args: ("ms_trigger_point_injections", 0.9, 0.5))
+    tracker = make_tracker([("cd_botox_what", 0.96)], text, topic_entities(text, "botox"), slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_botox_what"
+
+
+@pytest.mark.parametrize("confidence, kind", [(0.99, "answer"), (0.95, "not_covered")])
+async def test_only_a_classifier_all_but_certain_overrules_a_side_the_articles_do_not_cover(
+        dispatcher, make_tracker, confidence, kind):
+    """"are these sore muscles the real issue?" reads as asking about pain, which the articles don't cover for the
+    topic; a classifier all but certain it asks whether muscle pain is the cause decides (config.CERTAIN_CONFIDENCE)."""
+    text = "are these sore shoulder muscles the real issue here"
+    tracker = make_tracker([("ms_muscle_pain_symptom", confidence), ("ask_diagnosis", 1 - confidence)], text)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["kind"] == kind
