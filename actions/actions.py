@@ -209,7 +209,8 @@ class ActionRespond(Action):
             answers = ((t, self.kb.followup(t, aspect, turn.last_answer) or self.as_cause(turn, side, t))
                        for t in candidates)
             answer_id = next((a for t, a in answers if a and not (side.new_answer and a == turn.last_answer)
-                              and (not side.names_it or self.kb.speaks_of(a, t, question))), None)
+                              and (not side.names_it or self.kb.speaks_of(a, t, question))
+                              and self.speaks_of_the_other(a, t, side, turn)), None)
             if answer_id and self.sure_answer(turn) not in (None, answer_id):
                 return None  # the classifier is sure of another answer: the side's words were only a hint
             if answer_id and self.sure_not_covered(turn):  # "does it wear off faster if I go to the gym?"
@@ -232,6 +233,13 @@ class ActionRespond(Action):
         if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for
             return None if self.answered_in_context(turn, asked) else (asked[0], topics[0], None)
         return None
+
+    def speaks_of_the_other(self, answer_id: str, topic: str, side: Aspect, turn: Turn) -> bool:
+        """A side of two things ("can I have Botox and prolotherapy at the same time?") is answered only by an
+        answer that names the other thing the question names too: Botox with tablets is no answer to that."""
+        if not side.pairs:
+            return True
+        return all(self.kb.names_topic(answer_id, other) for other in turn.named[: turn.in_question] if other != topic)
 
     @staticmethod
     def reason_of_last(turn: Turn) -> Optional[str]:

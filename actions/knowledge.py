@@ -243,6 +243,11 @@ class KnowledgeBase:
         named = [t for t in self.topics[topic].terms if re.search(rf"\b{re.escape(_normalise_term(t))}\b", question)]
         return any(re.search(rf"\b{re.escape(_normalise_term(t))}", said) for t in named)
 
+    def names_topic(self, answer_id: str, topic: str) -> bool:
+        """Whether the answer or its passages name the topic by any of its terms ("pills" for tablets too)."""
+        said = _normalise_term(self.said_by(answer_id))
+        return any(re.search(rf"\b{re.escape(_normalise_term(t))}", said) for t in self.topics[topic].terms)
+
     def says_word_of(self, answer_id: str, question: str, asking: AbstractSet[str] = frozenset()) -> bool:
         """Whether the answer or its passages say a word the question names ("yoga" in "does yoga count?"), other
         than small words and the `asking` words; a word's ending may differ ("tired", "tiredness")."""

@@ -1166,3 +1166,16 @@ async def test_only_a_classifier_all_but_certain_overrules_a_side_the_articles_d
     tracker = make_tracker([("ms_muscle_pain_symptom", confidence), ("ask_diagnosis", 1 - confidence)], text)
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["kind"] == kind
+
+
+async def test_a_side_of_two_things_is_answered_only_where_the_answer_names_both(dispatcher, make_tracker):
+    """Botox with tablets is what the articles say of combining Botox: no answer to Botox with massage."""
+    text = "could i get botox and a massage at the same time"
+    entities = topic_entities(text, "botox", "massage")
+    message, _ = await respond(dispatcher, make_tracker([("ask_not_covered", 0.6)], text, entities))
+    assert message["custom"]["kind"] == "not_covered" and not message["custom"]["citations"]
+    dispatcher.messages.clear()
+    text = "could i get botox and tablets at the same time"
+    entities = topic_entities(text, "botox", "tablets")
+    message, _ = await respond(dispatcher, make_tracker([("ask_not_covered", 0.6)], text, entities))
+    assert message["custom"]["answer_id"] == "cd_botox_with_pills"
