@@ -238,15 +238,17 @@ class KnowledgeBase:
     def speaks_of(self, answer_id: str, topic: str, question: str) -> bool:
         """Whether the answer or its passages name the thing the question names by one of the topic's terms
         ("ice" in the usual treatments; not "tens unit", a lay word of the same topic the articles never use)."""
-        said = _normalise_term(self.said_by(answer_id))
         question = _normalise_term(question)
         named = [t for t in self.topics[topic].terms if re.search(rf"\b{re.escape(_normalise_term(t))}\b", question)]
-        return any(re.search(rf"\b{re.escape(_normalise_term(t))}", said) for t in named)
+        return self._says_any(answer_id, named)
 
     def names_topic(self, answer_id: str, topic: str) -> bool:
         """Whether the answer or its passages name the topic by any of its terms ("pills" for tablets too)."""
+        return self._says_any(answer_id, self.topics[topic].terms)
+
+    def _says_any(self, answer_id: str, terms) -> bool:
         said = _normalise_term(self.said_by(answer_id))
-        return any(re.search(rf"\b{re.escape(_normalise_term(t))}", said) for t in self.topics[topic].terms)
+        return any(re.search(rf"\b{re.escape(_normalise_term(t))}", said) for t in terms)
 
     def says_word_of(self, answer_id: str, question: str, asking: AbstractSet[str] = frozenset()) -> bool:
         """Whether the answer or its passages say a word the question names ("yoga" in "does yoga count?"), other

@@ -75,6 +75,10 @@ def test_requests_for_a_person_are_recognised(text):
         ("poisoning", "I took too many baclofen"),
         ("poisoning", "my toddler swallowed some of my pills"),
         ("poisoning", "i think i overdosed"),
+        ("poisoning", "dad took his whole month of tablets at once"),  # a week's or a month's pills, not a week off
+        ("poisoning", "she swallowed the whole weeks worth of her muscle relaxers"),
+        ("seizure_collapse", "she's fitting"),  # "'s" has the lemma "have"
+        ("seizure_collapse", "my son has fits since this morning"),
         ("self_harm", "i want to end my life"),
         ("self_harm", "thinking about suicide"),
         ("self_harm", "I keep wanting to hurt myself"),
@@ -472,13 +476,3 @@ def test_what_is_this_asks_what_it_is_not_whether_one_has_it(text, refer):
 ])
 def test_words_of_a_seizure_an_overdose_or_cutting_in_ordinary_questions_are_no_alarm(text):
     assert screen(text).emergencies == ()
-
-
-@pytest.mark.parametrize("category, text", [
-    ("seizure_collapse", "she's fitting"),
-    ("seizure_collapse", "my son has fits since this morning"),
-    ("poisoning", "dad took his whole month of tablets at once"),
-    ("poisoning", "she swallowed the whole weeks worth of her muscle relaxers"),
-])
-def test_seizures_and_a_weeks_pills_at_once_are_still_emergencies(category, text):
-    assert category in screen(text).emergencies
