@@ -9,8 +9,9 @@ replicas on PostgreSQL and Redis behind nginx) when PostgreSQL, Redis and nginx 
 
 For each: training time, time from start to ready, resident memory of the serving processes, REST latency
 p50/p95/p99 with one client, throughput and errors with 8 and 32 concurrent clients, and answer accuracy. The Rasa
-contenders keep conversations in SQLite, as `make run` does; ours runs once more with conversations in memory,
-to show what the store costs.
+contenders are served as `make run` serves: conversations in SQLite, SANIC_WORKERS (2) processes of the Rasa
+server sharing their locks (web/shared_state.py); ours runs once more with conversations in memory, in one
+process, to show what the store costs.
 Writes BENCHMARKS.md and docs/benchmarks.png. `--quick` is the smoke test of `make test`.
 """
 import argparse
@@ -35,7 +36,7 @@ from typing import Iterator, List, Optional, Tuple
 import aiohttp
 
 from scripts import evaluate, production
-from scripts.servers import ONE_ADDRESS_ENV, ROOT, running_servers, sqlite_store
+from scripts.servers import ONE_ADDRESS_ENV, ROOT, WORKERS, running_servers, sqlite_store, workers_env
 
 RASA = str(ROOT / ".venv" / "bin" / "rasa")
 DEFAULT_CONFIG = ROOT / ".venv/lib/python3.10/site-packages/rasa/cli/initial_project/config.yml"
@@ -239,15 +240,19 @@ def train(config: Path, out: Path, name: str) -> float:
 
 @contextmanager
 def rasa_contender(model: Path, port: int, store: bool = True) -> Iterator[dict]:
-    """`store`: conversations in SQLite, as `make run` keeps them; otherwise in memory (what SQLite costs)."""
+    """`store`: as `make run` serves, conversations in SQLite and SANIC_WORKERS processes sharing their locks;
+    otherwise conversations in memory, in one process (what the store costs)."""
     processes: list = []
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryFile("w") as logfile, running_servers(
-        rasa_port=port, action_port=port + 1, log=logfile, processes=processes, model=model,
-        stores=sqlite_store(Path(folder) / "conversations.db") if store else None, env=SERVER_ENV,
-    ) as url:
-        ready = time.perf_counter() - start
-        yield {"url": url, "ready_s": ready, "pids": [p.pid for p in processes]}
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryFile("w") as logfile:
+        conversations = Path(folder) / "conversations.db"
+        with running_servers(
+            rasa_port=port, action_port=port + 1, log=logfile, processes=processes, model=model,
+            stores=sqlite_store(conversations) if store else None,
+            env={**SERVER_ENV, **workers_env(conversations, WORKERS if store else "1")},
+        ) as url:
+            ready = time.perf_counter() - start
+            yield {"url": url, "ready_s": ready, "pids": [p.pid for p in processes]}
 
 
 @contextmanager
@@ -438,7 +443,7 @@ def render_profile(result: dict) -> List[str]:
 
 # ---- report -------------------------------------------------------------------------------------------
 LABELS = {"ours": "this project (config.yml)", "rasa-default": "Rasa default pipeline (rasa init)",
-          "ours-in-memory": "this project, conversations in memory",
+          "ours-in-memory": "this project, conversations in memory, one process",
           "production": "this project, production layout (2 replicas, PostgreSQL, Redis, nginx)",
           "search": "TF-IDF search over passages"}
 
@@ -477,8 +482,10 @@ def render(results: List[dict], args, started: str, elapsed: float) -> str:
               f"at most about {args.capacity:.2f} x 1000 / that figure messages a second on this machine.",
               f"- One conversation: {args.long_turns} held-out questions in one conversation, one after another; p50 "
               "around turn 5 (turns 3-8) and over the last 20 turns.",
-              "- The Rasa contenders keep conversations in SQLite, as `make run` does (endpoints.yml), except the "
-              "row \"conversations in memory\": the same model with Rasa's in-memory tracker store.",
+              "- The Rasa contenders are served as `make run` serves them (endpoints.yml): conversations in SQLite, "
+              f"{WORKERS} Sanic workers of the Rasa server sharing their conversation locks and rate limits in "
+              "workers.db (web/shared_state.py); except the row \"conversations in memory, one process\": the same "
+              "model with Rasa's in-memory tracker and lock stores, in one process (the only way they work).",
               "- Production layout: deploy/endpoints.production.yml (conversations in PostgreSQL, locks in Redis) "
               "on two Rasa replicas and two action servers behind deploy/nginx.conf in nginx, all on this machine; "
               "each load client sends from its own address (nginx keeps an address on one replica)."

@@ -4,7 +4,8 @@
 page with the widget on http://localhost:8000. `--shell` is `make shell`.
 Tests and measurements use `running_servers()` and `demo_site()` on ports of their own.
 Settings: RASA_PORT (5005), ACTION_PORT (5055), DEMO_PORT (8000), RASA_INTERFACE (0.0.0.0), ENDPOINTS
-(endpoints.yml: conversations in SQLite); the allowed origins (CORS) come from clinic.yml.
+(endpoints.yml: conversations in SQLite), SANIC_WORKERS (2 processes of the Rasa server); the allowed origins
+(CORS) come from clinic.yml.
 """
 import os
 import secrets
@@ -30,13 +31,18 @@ RASA = [str(ROOT / ".venv" / "bin" / "python"), "-m", "web.rasa_main"]
 MODEL = ROOT / "models" / "clinic-faq.tar.gz"
 QUIET = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
 # The Rasa server refuses request bodies over 64 KB before reading them (the chat channel's own limit is 16 KB).
-SERVER_ENV = {**QUIET, "SANIC_REQUEST_MAX_SIZE": "65536"}
+# A conversation whose worker died mid-turn stays locked for TICKET_LOCK_LIFETIME (workers.db outlives it): 15 s
+# as in production, less than a server takes to start again, where Rasa's default would hold it a minute.
+SERVER_ENV = {**QUIET, "SANIC_REQUEST_MAX_SIZE": "65536", "TICKET_LOCK_LIFETIME": "15"}
 # Tests and measurements send all their conversations from 127.0.0.1: lift the per-address rate limit for them.
 ONE_ADDRESS_ENV = {"RATE_LIMIT_PER_ADDRESS": "1000000"}
 # The action server answers only callers that send this secret (actions/server.py); every server started from
 # here inherits it, and the endpoints files name it as ${ACTION_SERVER_SECRET}. Made up per run unless set.
 os.environ.setdefault("ACTION_SERVER_SECRET", secrets.token_hex(16))
 ACTION_HEADERS = {"X-Action-Secret": "${ACTION_SERVER_SECRET}"}
+# Processes of the Rasa server that `make run` starts (SANIC_WORKERS): one per core of a small machine. They
+# share conversation locks and rate limits in workers.db (web/shared_state.py).
+WORKERS = os.environ.get("SANIC_WORKERS", "2")
 
 
 def log_tail(log, lines: int = 15) -> str:
@@ -126,8 +132,16 @@ def endpoints_for(action_port: int, source: Path) -> Path:
 
 
 def sqlite_store(path: Path) -> Dict[str, Any]:
-    """The default tracker store (endpoints.yml) on another file."""
-    return {"tracker_store": {"type": "web.tracker_store.SQLiteTrackerStore", "db": str(path)}}
+    """The default stores (endpoints.yml) on other files: the conversations in `path`, the locks the Sanic
+    workers share (web/shared_state.py) in workers.db beside it."""
+    return {"tracker_store": {"type": "web.tracker_store.SQLiteTrackerStore", "db": str(path)},
+            "lock_store": {"type": "web.shared_state.SQLiteLockStore", "db": str(path.with_name("workers.db"))}}
+
+
+def workers_env(conversations: Path, workers: str = WORKERS) -> Dict[str, str]:
+    """The settings of `workers` Sanic workers on the stores of sqlite_store(conversations): their rate limits
+    in the same shared file as their locks."""
+    return {"SANIC_WORKERS": workers, "WORKERS_DB": str(conversations.with_name("workers.db"))}
 
 
 @contextmanager
@@ -226,7 +240,7 @@ def main() -> None:
         return
     demo_port = int(os.environ.get("DEMO_PORT", 8000))
     interface = os.environ.get("RASA_INTERFACE", "0.0.0.0")
-    with running_servers(rasa_port, action_port, interface, endpoints=endpoints), demo_site(
+    with running_servers(rasa_port, action_port, interface, endpoints=endpoints, env={"SANIC_WORKERS": WORKERS}), demo_site(
         demo_port, f"http://localhost:{rasa_port}"
     ):
         print(

@@ -87,17 +87,19 @@ STAFF_PASSWORD = "correct horse battery staple"  # the session server's /staff p
 
 @pytest.fixture(scope="session")
 def server_url(server_folder, server_processes, demo_port):
-    """The real action server and Rasa server with the trained model, on free ports, conversations in an SQLite
-    file (`server_db`); the test demo page's origin is allowed (CORS) besides the clinic's. Every test client
-    comes from 127.0.0.1, so the per-address rate limit is lifted; the per-sender limit stays."""
+    """The real action server and Rasa server with the trained model, on free ports, served as `make run` serves:
+    conversations in an SQLite file (`server_db`), two Sanic workers sharing their locks and rate limits. The
+    test demo page's origin is allowed (CORS) besides the clinic's. Every test client comes from 127.0.0.1, so
+    the per-address rate limit is lifted; the per-sender limit stays."""
     from actions.clinic import clinic
-    from scripts.servers import ONE_ADDRESS_ENV, running_servers, sqlite_store
+    from scripts.servers import ONE_ADDRESS_ENV, running_servers, sqlite_store, workers_env
 
     cors = [*clinic()["allowed_origins"], f"http://localhost:{demo_port}"]
     log = open(server_folder / "servers.log", "w")
     with running_servers(
         rasa_port=free_port(), action_port=free_port(), cors=cors, log=log, processes=server_processes,
-        stores=sqlite_store(server_folder / "conversations.db"), env={**ONE_ADDRESS_ENV, "STAFF_PASSWORD": STAFF_PASSWORD},
+        stores=sqlite_store(server_folder / "conversations.db"),
+        env={**ONE_ADDRESS_ENV, **workers_env(server_folder / "conversations.db"), "STAFF_PASSWORD": STAFF_PASSWORD},
     ) as url:
         yield url
     log.close()

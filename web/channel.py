@@ -39,6 +39,7 @@ from sanic.response import HTTPResponse
 from actions.clinic import clinic
 from actions.knowledge import knowledge_base
 from web import feedback, rasa_patches
+from web.shared_state import SharedBuckets
 
 rasa_patches.apply()  # this module is loaded by the Rasa server at start (credentials.yml)
 # Patients' messages at rest: what this server creates from here on (conversations.db and SQLite's -wal and
@@ -61,29 +62,47 @@ UNPRINTABLE = {"Cc", "Cf", "Cs", "Co", "Cn"}
 class RateLimiter:
     """Token buckets per key: `per_minute` messages a minute on average, bursts up to `per_minute`.
 
-    Kept in the process: with sticky routing a conversation stays on one replica, so its sender's limit holds;
-    an address's limit holds per replica. Buckets that have refilled are dropped, so memory stays bounded.
+    Kept in the process, or with `shared` in the file the Sanic workers of one server share
+    (web/shared_state.py), so that a client gets its limit once, whichever worker takes its connection. Across
+    replicas, sticky routing keeps a conversation and an address on one replica, so its limits hold there.
+    Buckets that have refilled are dropped, so memory stays bounded.
     """
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic,
+                 shared: Optional[SharedBuckets] = None) -> None:
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
         self.clock = clock
+        self.shared = shared
         self.buckets: Dict[str, Tuple[float, float]] = {}
         self.last_sweep = clock()
+
+    @classmethod
+    def for_workers(cls, per_minute: int, name: str) -> "RateLimiter":
+        """In the shared file when the server runs several Sanic workers (SANIC_WORKERS), else in the process."""
+        several = int(os.environ.get("SANIC_WORKERS", 1) or 1) > 1
+        return cls(per_minute, shared=SharedBuckets(name) if several else None)
 
     def take(self, key: str) -> float:
         """Take one message for `key`: 0 if allowed, else the seconds to wait."""
         now = self.clock()
-        if now - self.last_sweep > 60:
-            self.buckets = {k: b for k, b in self.buckets.items() if self._level(b, now) < self.capacity}
+        if now - self.last_sweep > 60:  # a bucket untouched for a minute has refilled
+            if self.shared:
+                self.shared.sweep(now - 60)
+            else:
+                self.buckets = {k: b for k, b in self.buckets.items() if self._level(b, now) < self.capacity}
             self.last_sweep = now
-        tokens = self._level(self.buckets.get(key, (self.capacity, now)), now)
+        if self.shared:
+            return self.shared.update(key, lambda bucket: self._take(bucket, now))
+        self.buckets[key], wait = self._take(self.buckets.get(key), now)
+        return wait
+
+    def _take(self, bucket: Optional[Tuple[float, float]], now: float) -> Tuple[Tuple[float, float], float]:
+        """The bucket after one message, and the seconds to wait (0 when the message may pass)."""
+        tokens = self._level(bucket or (self.capacity, now), now)
         if tokens < 1:
-            self.buckets[key] = (tokens, now)
-            return (1 - tokens) / self.rate
-        self.buckets[key] = (tokens - 1, now)
-        return 0.0
+            return (tokens, now), (1 - tokens) / self.rate
+        return (tokens - 1, now), 0.0
 
     def _level(self, bucket: Tuple[float, float], now: float) -> float:
         tokens, then = bucket
@@ -134,8 +153,8 @@ class PatientChannel(InputChannel):
         return "rest"
 
     def __init__(self) -> None:
-        self.per_sender = RateLimiter(RATE_LIMIT_PER_SENDER)
-        self.per_address = RateLimiter(RATE_LIMIT_PER_ADDRESS)
+        self.per_sender = RateLimiter.for_workers(RATE_LIMIT_PER_SENDER, "sender")
+        self.per_address = RateLimiter.for_workers(RATE_LIMIT_PER_ADDRESS, "address")
         self.votes_table_ready = False
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:

@@ -117,7 +117,7 @@ class StaffPages(InputChannel):
         return "/"
 
     def __init__(self) -> None:
-        self.attempts = RateLimiter(LOGIN_ATTEMPTS)
+        self.attempts = RateLimiter.for_workers(LOGIN_ATTEMPTS, "staff login")
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         staff = Blueprint("staff_pages", __name__)
