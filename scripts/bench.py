@@ -388,6 +388,7 @@ def measure(name: str, contender: dict, args) -> dict:
 # ---- profile ------------------------------------------------------------------------------------------
 PY_SPY = ROOT / ".venv" / "bin" / "py-spy"
 # Where a message's time goes in the Rasa server: a sample counts for the first of these frames on its stack.
+PROFILE_RATE = 200  # py-spy samples a second, per process
 STAGES = [
     ("sentence vectors (ONNX, nlu/sentence_embedding.py)", "(nlu/sentence_embedding.py"),
     ("intent classifier", "logistic_regression_classifier.py"),
@@ -397,18 +398,20 @@ STAGES = [
     ("checking the action server's reply", "_validate_action_result ("),
     ("calling the action server", "run (rasa/core/actions/action.py"),
     ("dialogue policy", "predict_next_with_tracker_if_should (rasa/core/processor.py"),
+    ("locks and rate limits the workers share (web/shared_state.py)", "web/shared_state.py"),
     ("rest of Rasa's turn", "handle_message (rasa/core/processor.py"),
     ("chat channel and HTTP (web/channel.py, Sanic)", ""),
 ]
 
 
 def profile(pid: int, url: str, clients: int, seconds: float) -> Optional[dict]:
-    """py-spy samples the Rasa server while `clients` send messages: the share of samples per STAGES entry and
-    the functions with the most samples of their own. None when py-spy cannot attach (it needs ptrace)."""
+    """py-spy samples the Rasa server, its workers included, while `clients` send messages: the share of samples
+    per STAGES entry and the functions with the most samples of their own. None when py-spy cannot attach (it
+    needs ptrace)."""
     with tempfile.TemporaryDirectory() as folder:
         raw = Path(folder) / "profile.txt"
-        spy = subprocess.Popen([str(PY_SPY), "record", "--pid", str(pid), "--duration", str(int(seconds)),
-                                "--rate", "200", "--format", "raw", "--output", str(raw)],
+        spy = subprocess.Popen([str(PY_SPY), "record", "--pid", str(pid), "--subprocesses", "--duration",
+                                str(int(seconds)), "--rate", str(PROFILE_RATE), "--format", "raw", "--output", str(raw)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         load = load_test(url, clients, 10 ** 6, seconds)
         _, error = spy.communicate(timeout=seconds + 60)
@@ -422,18 +425,20 @@ def profile(pid: int, url: str, clients: int, seconds: float) -> Optional[dict]:
             total += count
             own[frames[-1]] += count
             stages[next(name for name, frame in STAGES if any(frame in f for f in frames))] += count
+    answered = load["throughput"] * seconds
     return {"clients": clients, "seconds": seconds, "throughput": load["throughput"], "samples": total,
+            "ms_a_message": total / PROFILE_RATE * 1000 / answered if answered else float("nan"),
             "stages": [(name, stages[name] / total) for name, _ in STAGES],
             "own": [(frame, count / total) for frame, count in own.most_common(8)]}
 
 
 def render_profile(result: dict) -> List[str]:
     p = result["profile"]
-    per_message = 1000 / p["throughput"] if p["throughput"] else float("nan")
+    per_message = p["ms_a_message"]
     lines = ["", f"## Where the time goes: {LABELS[result['name']]}", "",
-             f"py-spy sampled the Rasa server for {p['seconds']:.0f} s while {p['clients']} clients sent messages "
-             f"({p['throughput']} msg/s under the profiler, {per_message:.1f} ms of the server a message; "
-             f"{p['samples']} samples, in this run).", "",
+             f"py-spy sampled the Rasa server's workers for {p['seconds']:.0f} s while {p['clients']} clients sent "
+             f"messages ({p['throughput']} msg/s under the profiler, {per_message:.1f} ms of the workers' time a "
+             f"message, busy threads only; {p['samples']} samples at {PROFILE_RATE} a second, in this run).", "",
              "| stage of a message | share of samples | ms a message |", "|---|---|---|"]
     lines += [f"| {name} | {share:.1%} | {share * per_message:.1f} |" for name, share in p["stages"]]
     lines += ["", "Functions with the most samples of their own:", "", "| function | share |", "|---|---|"]
