@@ -239,8 +239,8 @@ def train(config: Path, out: Path, name: str) -> float:
 
 
 @contextmanager
-def rasa_contender(model: Path, port: int, store: bool = True) -> Iterator[dict]:
-    """`store`: as `make run` serves, conversations in SQLite and SANIC_WORKERS processes sharing their locks;
+def rasa_contender(model: Path, port: int, store: bool = True, workers: str = WORKERS) -> Iterator[dict]:
+    """`store`: as `make run` serves, conversations in SQLite and `workers` processes sharing their locks;
     otherwise conversations in memory, in one process (what the store costs)."""
     processes: list = []
     start = time.perf_counter()
@@ -249,7 +249,7 @@ def rasa_contender(model: Path, port: int, store: bool = True) -> Iterator[dict]
         with running_servers(
             rasa_port=port, action_port=port + 1, log=logfile, processes=processes, model=model,
             stores=sqlite_store(conversations) if store else None,
-            env={**SERVER_ENV, **workers_env(conversations, WORKERS if store else "1")},
+            env={**SERVER_ENV, **workers_env(conversations, workers if store else "1")},
         ) as url:
             ready = time.perf_counter() - start
             yield {"url": url, "ready_s": ready, "pids": [p.pid for p in processes]}
@@ -448,6 +448,7 @@ def render_profile(result: dict) -> List[str]:
 
 # ---- report -------------------------------------------------------------------------------------------
 LABELS = {"ours": "this project (config.yml)", "rasa-default": "Rasa default pipeline (rasa init)",
+          "rasa-default-one-process": "Rasa default pipeline, one process (as `rasa run` serves it)",
           "ours-in-memory": "this project, conversations in memory, one process",
           "production": "this project, production layout (2 replicas, PostgreSQL, Redis, nginx)",
           "search": "TF-IDF search over passages"}
@@ -489,8 +490,11 @@ def render(results: List[dict], args, started: str, elapsed: float) -> str:
               "around turn 5 (turns 3-8) and over the last 20 turns.",
               "- The Rasa contenders are served as `make run` serves them (endpoints.yml): conversations in SQLite, "
               f"{WORKERS} Sanic workers of the Rasa server sharing their conversation locks and rate limits in "
-              "workers.db (web/shared_state.py); except the row \"conversations in memory, one process\": the same "
-              "model with Rasa's in-memory tracker and lock stores, in one process (the only way they work).",
+              "workers.db (web/shared_state.py); except two rows. \"Conversations in memory, one process\": the same "
+              "model with Rasa's in-memory tracker and lock stores, in one process (the only way they work). "
+              "\"Rasa default pipeline, one process\": the default model served as `rasa run` serves a new bot, "
+              "one process (Rasa runs several only with a lock store they share, which it has only on Redis), "
+              "its conversations in SQLite.",
               "- Production layout: deploy/endpoints.production.yml (conversations in PostgreSQL, locks in Redis) "
               "on two Rasa replicas and two action servers behind deploy/nginx.conf in nginx, all on this machine; "
               "each load client sends from its own address (nginx keeps an address on one replica)."
@@ -565,10 +569,11 @@ def main(argv=None) -> int:
                 (f" (cached model, trained {args.default_cached})" if args.default_cached else ""))
             contenders = [("ours", models / "ours.tar.gz", ours_s, True),
                           ("rasa-default", default_model, default_s, True),
+                          ("rasa-default-one-process", default_model, default_s, True),
                           ("ours-in-memory", models / "ours.tar.gz", ours_s, False)]
-        for port, (name, model, train_s, store) in zip((5071, 5073, 5077), contenders):
+        for port, (name, model, train_s, store) in zip((5071, 5073, 5079, 5077), contenders):
             log(f"{name}: starting the servers")
-            with rasa_contender(model, port, store) as contender:
+            with rasa_contender(model, port, store, "1" if name.endswith("one-process") else WORKERS) as contender:
                 results.append(measure(name, {**contender, "train_s": train_s}, args))
         args.production_missing = [] if args.quick else production.missing()
         if args.production_missing:
