@@ -135,13 +135,20 @@ def sqlite_store(path: Path) -> Dict[str, Any]:
     """The default stores (endpoints.yml) on other files: the conversations in `path`, the locks the Sanic
     workers share (web/shared_state.py) in workers.db beside it."""
     return {"tracker_store": {"type": "web.tracker_store.SQLiteTrackerStore", "db": str(path)},
-            "lock_store": {"type": "web.shared_state.SQLiteLockStore", "db": str(path.with_name("workers.db"))}}
+            "lock_store": {"type": "web.shared_state.SQLiteLockStore", "db": str(workers_file(path))}}
+
+
+def workers_file(conversations: Path) -> Path:
+    """The file the Sanic workers share (web/shared_state.py), beside the conversations."""
+    from web import shared_state  # imports Rasa: not for `make run`'s launcher, which never calls this
+
+    return conversations.with_name(shared_state.DEFAULT_FILE)
 
 
 def workers_env(conversations: Path, workers: str = WORKERS) -> Dict[str, str]:
     """The settings of `workers` Sanic workers on the stores of sqlite_store(conversations): their rate limits
     in the same shared file as their locks."""
-    return {"SANIC_WORKERS": workers, "WORKERS_DB": str(conversations.with_name("workers.db"))}
+    return {"SANIC_WORKERS": workers, "WORKERS_DB": str(workers_file(conversations))}
 
 
 @contextmanager

@@ -15,7 +15,8 @@ import json
 import os
 import sqlite3
 import threading
-from typing import Optional, Text
+from contextlib import contextmanager
+from typing import Iterator, Optional, Text
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
@@ -58,21 +59,17 @@ class SharedFile:
             self._local.connection, self._local.owner = connection, owner
         return self._local.connection
 
-    def transaction(self) -> "_Transaction":
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         """`with shared.transaction() as db:` runs its statements as one write transaction."""
-        return _Transaction(self.connection())
-
-
-class _Transaction:
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self.connection = connection
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.connection.execute("BEGIN IMMEDIATE")  # the write lock first: no other worker reads in between
-        return self.connection
-
-    def __exit__(self, error_type, *_) -> None:
-        self.connection.execute("ROLLBACK" if error_type else "COMMIT")
+        db = self.connection()
+        db.execute("BEGIN IMMEDIATE")  # the write lock first: no other worker reads in between
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
 
 class SQLiteLockStore(LockStore):
@@ -88,7 +85,7 @@ class SQLiteLockStore(LockStore):
         return self._read(self.shared.connection(), conversation_id)
 
     def delete_lock(self, conversation_id: Text) -> None:
-        self.shared.connection().execute("DELETE FROM locks WHERE conversation_id = ?", (conversation_id,))
+        self._delete(self.shared.connection(), conversation_id)
 
     def save_lock(self, lock: TicketLock) -> None:
         self._write(self.shared.connection(), lock)
@@ -120,12 +117,16 @@ class SQLiteLockStore(LockStore):
             if lock.is_someone_waiting():
                 self._write(db, lock)
             else:
-                db.execute("DELETE FROM locks WHERE conversation_id = ?", (conversation_id,))
+                self._delete(db, conversation_id)
 
     @staticmethod
     def _read(db: sqlite3.Connection, conversation_id: Text) -> Optional[TicketLock]:
         row = db.execute("SELECT lock FROM locks WHERE conversation_id = ?", (conversation_id,)).fetchone()
         return TicketLock.from_dict(json.loads(row[0])) if row else None
+
+    @staticmethod
+    def _delete(db: sqlite3.Connection, conversation_id: Text) -> None:
+        db.execute("DELETE FROM locks WHERE conversation_id = ?", (conversation_id,))
 
     @staticmethod
     def _write(db: sqlite3.Connection, lock: TicketLock) -> None:
