@@ -79,7 +79,7 @@ validate: $(BIN)/.installed ## Check domain and training data consistency
 # The fast tests: no servers, no browser, no trained Rasa model; seconds, for the edit loop.
 CHECK_TESTS := tests/test_dialogue.py tests/test_staff_sessions.py tests/test_knowledge.py tests/test_content_edits.py tests/test_actions.py tests/test_safety.py \
   tests/test_rule_matcher.py tests/test_spelling.py tests/test_embedding.py tests/test_clinic.py \
-  tests/test_channel.py tests/test_rasa_patches.py tests/test_project.py
+  tests/test_channel.py tests/test_rasa_patches.py tests/test_project.py tests/test_evaluate.py
 
 check: $(PHRASINGS) $(SPELLING) ## Run the fast tests without servers (knowledge, answers, safety rules, spelling), in seconds
 	$(BIN)/python -m pytest -q $(CHECK_TESTS)
