@@ -32,6 +32,9 @@ MAX_CHOICES = 3
 EMERGENCY_MIN_CONFIDENCE = _float("EMERGENCY_MIN_CONFIDENCE", 0.50)
 # A follow-up read in context (actions/followups.py) is answered from this cosine similarity on.
 FOLLOWUP_MIN_SIMILARITY = _float("FOLLOWUP_MIN_SIMILARITY", 0.72)
+# "The one about food" after the home tips: the listed thing whose phrasings the turn reads closest to is meant when
+# it leads the next by this cosine similarity ("the injections one" after the treatments is Botox and pills alike).
+ITEM_MIN_LEAD = _float("ITEM_MIN_LEAD", 0.10)
 # A follow-up that points back ("how does that stop the spasms?") is read with the conversation's current topic,
 # and that reading is answered over the classifier from this cosine similarity on.
 POINTING_BACK_MIN_SIMILARITY = _float("POINTING_BACK_MIN_SIMILARITY", 0.80)

@@ -52,6 +52,16 @@ class FollowupReader:
         return ranked[0], similarity[ranked[0]], lead
 
 
+    def closest_of(self, text: str, answers: List[str]) -> Optional[str]:
+        """Of these answers (the things a list named), the one whose phrasings the text reads clearly closest to
+        (config.ITEM_MIN_LEAD ahead of the next), else None."""
+        query = self.encoder.encode([text])[0]
+        similarity = {a: float((self.vectors[self.answers == a] @ query).max(initial=-1.0)) for a in answers}
+        ranked = sorted(similarity, key=similarity.get, reverse=True)
+        lead = similarity[ranked[0]] - (similarity[ranked[1]] if len(ranked) > 1 else -1.0)
+        return ranked[0] if lead >= config.ITEM_MIN_LEAD else None
+
+
 @lru_cache(maxsize=1)
 def followup_reader() -> FollowupReader:
     """Loaded once, when the action server starts."""

@@ -13,6 +13,7 @@ from typing import List, Optional, Sequence, Tuple
 from rasa_sdk import Tracker
 
 from actions import config
+from actions.followups import followup_reader
 from actions.knowledge import KnowledgeBase, knowledge_base
 from actions.nlp import RuleMatcher, lemma_pipeline
 from actions.safety import Screening, screener
@@ -40,6 +41,9 @@ ORDINAL = re.compile(
     r"(?=\s*(?:one|ones|option|thing|item|treatment|tip|medication|medicine|pill|drug|[?.!,]|$))"
 )
 ORDINAL_INDEX = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "last": -1}
+# "The one about food", "the bow talks one": a thing the last answer listed, told by its words, not its place.
+DESCRIBED_ONE = re.compile(r"\bthe\s+(?:one|ones)\s+(?:about|for|with|on)\s+\w|\bthe\s+(?:[a-z'-]+\s+){1,3}(?:one|ones)\b")
+NOT_DESCRIBING = set("other another same different next previous".split()) | set(ORDINAL_INDEX)
 # A bare "why?" or "why not?" asks for the reason behind what was just said: more of the last answer, which
 # gives it (the side `details` of knowledge/aspects.yml).
 BARE_WHY = re.compile(r"^\s*(?:but\s+|so\s+)?(?:why|how come)(?:\s+(?:not|so|is that|that|though|tho))?\s*[?!.]*\s*$")
@@ -158,13 +162,19 @@ class Reader:
         return last_answer
 
     def listed_item(self, question: str, listing: Optional[str]) -> Optional[str]:
-        """The answer of the thing `listing` names that the question points at by its place."""
+        """The answer of the thing `listing` names that the question points at by its place ("the second one"),
+        or by its words ("the one about food": the item whose phrasings the question reads clearly closest to)."""
         items = self.kb.answers[listing].items if listing in self.kb.answers else []
-        found = ORDINAL.search(question.lower())
-        if not items or not found:
+        if not items:
             return None
-        index = ORDINAL_INDEX[found.group(1)]
-        return items[index] if index < len(items) else None
+        found = ORDINAL.search(question.lower())
+        if found:
+            index = ORDINAL_INDEX[found.group(1)]
+            return items[index] if index < len(items) else None
+        described = DESCRIBED_ONE.search(question.lower())
+        if described and not set(described.group().split()) & NOT_DESCRIBING:
+            return followup_reader().closest_of(question, items)
+        return None
 
     @staticmethod
     def question_start(text: str) -> int:

@@ -837,6 +837,27 @@ async def test_a_thing_the_last_answer_listed_is_found_by_its_place(dispatcher, 
     assert message["custom"]["answer_id"] == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("go on then, the one about eating", "cd_tip_hydration_diet"),
+    ("and the heat pad one?", "cd_tip_heat"),
+    ("what did it say in the stress one", "cd_tip_stress"),
+])
+async def test_a_thing_the_last_answer_listed_is_found_by_its_words(dispatcher, make_tracker, text, expected):
+    """After the home tips, "the one about eating" is the tip whose phrasings it reads clearly closest to,
+    whatever the classifier makes of the words (here it is unsure, and would offer "did you mean")."""
+    slots = {"topic": "home_care", "last_answer": "cd_home_tips"}
+    message, _ = await respond(dispatcher, make_tracker([("out_of_scope", 0.4), ("cd_what_is", 0.2)], text, slots=slots))
+    assert message["custom"]["answer_id"] == expected
+
+
+async def test_the_other_one_or_one_no_listed_thing_reads_closest_to_is_not_told_by_its_words(kb, dispatcher, make_tracker):
+    reader = ActionRespond().reader
+    assert reader.listed_item("and the other one?", "cd_home_tips") is None  # asks for another: not a described one
+    # "the injections one" after the treatments reads as close to the pills as to Botox: no guess
+    assert reader.listed_item("the injections one", "cd_treatments") is None
+    assert reader.listed_item("the one about eating", None) is None  # no list open
+
+
 async def test_a_place_in_time_is_no_thing_listed(dispatcher, make_tracker):
     slots = {"topic": "cervical_dystonia", "last_answer": "cd_treatments"}
     tracker = make_tracker([("cd_early_signs", 0.9)], "what did people notice the first time?", slots=slots)
