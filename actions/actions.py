@@ -358,14 +358,26 @@ class ActionRespond(Action):
             # or one the question names ("why would loose ligaments do that?" after massage): the closer reading
             best = self.followups.best(turn.text, [turn.context[0], *turn.named[: turn.in_question]], article)
             if best and best[1] >= config.POINTING_BACK_MIN_SIMILARITY and best[0] not in turn.not_meant:
-                return best[0]
+                return self.tie_broken(turn, best)
         if sure and not turn.followup_aspect:
             return None
         for topic in topics:
             best = self.followups.best(turn.text, [topic], article)
             if best and best[1] >= config.FOLLOWUP_MIN_SIMILARITY and best[0] not in turn.not_meant:
-                return best[0]
+                return self.tie_broken(turn, best)
         return None
+
+    @staticmethod
+    def tie_broken(turn: Turn, best: tuple) -> str:
+        """The reading's best answer, or its runner-up where the two read all but alike (config.TIE_MAX_LEAD) and the
+        classifier gives the runner-up more: "why would loose ligaments do that?" after massage reads as close to
+        what joint instability is as to why loose ligaments bring spasms, which the classifier leans to. Never the
+        last answer again by a tie."""
+        runner_up = best[3] if len(best) > 3 else None
+        if not runner_up or best[2] >= config.TIE_MAX_LEAD or runner_up in (*turn.not_meant, turn.last_answer):
+            return best[0]
+        confidence = {r.get("name"): r["confidence"] for r in turn.ranking}
+        return runner_up if confidence.get(runner_up, 0.0) > confidence.get(best[0], 0.0) else best[0]
 
     def emergency(
         self, dispatcher: CollectingDispatcher, categories: Tuple[str, ...], suspected: Tuple[str, ...] = ()

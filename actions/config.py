@@ -45,6 +45,8 @@ COMPETING_ANSWER_MIN_CONFIDENCE = _float("COMPETING_ANSWER_MIN_CONFIDENCE", 0.15
 # Read in context, an answer from the article the conversation is in counts this much more similar: "why does
 # that make muscles spasm?" after joint instability means that article's answer, not the other's on spasms.
 CONVERSATION_ARTICLE_BONUS = _float("CONVERSATION_ARTICLE_BONUS", 0.06)
+# Two answers whose readings in context lie closer than this are a tie, which the classifier breaks.
+TIE_MAX_LEAD = _float("TIE_MAX_LEAD", 0.01)
 # An elliptical turn ("and a bad diet?", "what about ALS?") of at most this many words asks the last question
 # again of another thing: the last answer's topic's answer it reads closest to, from this cosine similarity and
 # this lead over the next answer, is given.

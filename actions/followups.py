@@ -24,14 +24,14 @@ class FollowupReader:
         self.kb = kb
         self.encoder = encoder()
 
-    def best(self, text: str, topics: List[str], article: Optional[str] = None) -> Optional[Tuple[str, float, float]]:
-        """(answer, similarity, lead over the next answer) of the best answer of these topics, with the text
+    def best(self, text: str, topics: List[str], article: Optional[str] = None) -> Optional[Tuple[str, float, float, Optional[str]]]:
+        """(answer, similarity, lead over the next answer, the next answer) of the best answer of these topics, with the text
         read as being about each topic in turn; None without topics. Answers from `article` (the conversation's)
         count config.CONVERSATION_ARTICLE_BONUS more. The ladder may ask twice in one turn."""
         return self._best(text, tuple(topics), article)
 
     @lru_cache(maxsize=64)
-    def _best(self, text: str, topics: Tuple[str, ...], article: Optional[str]) -> Optional[Tuple[str, float, float]]:
+    def _best(self, text: str, topics: Tuple[str, ...], article: Optional[str]) -> Optional[Tuple[str, float, float, Optional[str]]]:
         topics = [t for t in topics if t in self.kb.topics]
         if not topics:
             return None
@@ -49,8 +49,7 @@ class FollowupReader:
                    for a, s in similarity.items()}
         ranked = sorted(ordered, key=ordered.get, reverse=True)
         lead = ordered[ranked[0]] - (ordered[ranked[1]] if len(ranked) > 1 else 0.0)
-        return ranked[0], similarity[ranked[0]], lead
-
+        return ranked[0], similarity[ranked[0]], lead, ranked[1] if len(ranked) > 1 else None
 
     def closest_of(self, text: str, answers: List[str]) -> Optional[str]:
         """Of these answers (the things a list named), the one whose phrasings the text reads clearly closest to

@@ -1200,3 +1200,16 @@ async def test_a_side_of_two_things_is_answered_only_where_the_answer_names_both
     entities = topic_entities(text, "botox", "tablets")
     message, _ = await respond(dispatcher, make_tracker([("ask_not_covered", 0.6)], text, entities))
     assert message["custom"]["answer_id"] == "cd_botox_with_pills"
+
+
+@pytest.mark.parametrize("lead, expected", [(0.005, "ms_why_spasms"), (0.05, "ms_joint_instability")])
+async def test_two_answers_read_all_but_alike_in_context_are_told_apart_by_the_classifier(
+        dispatcher, make_tracker, monkeypatch, lead, expected):
+    """A turn read in context as close to what joint instability is as to why loose ligaments bring spasms: the
+    classifier, which leans to the second, breaks the tie (config.TIE_MAX_LEAD); a clear lead is not overruled."""
+    best = ("ms_joint_instability", 0.85, lead, "ms_why_spasms")
+    monkeypatch.setattr(type(followup_reader()), "best", lambda self, *args: best)
+    slots = {"topic": "massage", "last_answer": "ms_massage"}
+    ranking = [("out_of_scope", 0.3), ("ms_why_spasms", 0.25), ("ms_joint_instability", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "is that why mine knot up", slots=slots))
+    assert message["custom"]["answer_id"] == expected
