@@ -369,10 +369,10 @@ class ActionRespond(Action):
 
     @staticmethod
     def tie_broken(turn: Turn, best: tuple) -> str:
-        """The reading's best answer, or its runner-up where the two read all but alike (config.TIE_MAX_LEAD) and the
-        classifier gives the runner-up more: "why would loose ligaments do that?" after massage reads as close to
-        what joint instability is as to why loose ligaments bring spasms, which the classifier leans to. Never the
-        last answer again by a tie."""
+        """The reading's best answer, or its runner-up where the two read all but alike (config.TIE_MAX_LEAD) and
+        the classifier gives the runner-up more: "why would loose ligaments do that?" after massage reads as close
+        to what joint instability is as to why loose ligaments bring spasms, which the classifier leans to. Never
+        the last answer again by a tie."""
         runner_up = best[3] if len(best) > 3 else None
         if not runner_up or best[2] >= config.TIE_MAX_LEAD or runner_up in (*turn.not_meant, turn.last_answer):
             return best[0]

@@ -14,6 +14,8 @@ from actions.knowledge import KnowledgeBase, knowledge_base
 from nlu.encoder import encoder
 
 PHRASINGS_FILE = Path(__file__).resolve().parent.parent / "models" / "phrasings.npz"
+# (answer, similarity, lead over the next answer, the next answer)
+Reading = Tuple[str, float, float, Optional[str]]
 
 
 class FollowupReader:
@@ -24,14 +26,14 @@ class FollowupReader:
         self.kb = kb
         self.encoder = encoder()
 
-    def best(self, text: str, topics: List[str], article: Optional[str] = None) -> Optional[Tuple[str, float, float, Optional[str]]]:
-        """(answer, similarity, lead over the next answer, the next answer) of the best answer of these topics, with the text
+    def best(self, text: str, topics: List[str], article: Optional[str] = None) -> Optional[Reading]:
+        """The reading of the best answer of these topics (answer, similarity, lead, runner-up), with the text
         read as being about each topic in turn; None without topics. Answers from `article` (the conversation's)
         count config.CONVERSATION_ARTICLE_BONUS more. The ladder may ask twice in one turn."""
         return self._best(text, tuple(topics), article)
 
     @lru_cache(maxsize=64)
-    def _best(self, text: str, topics: Tuple[str, ...], article: Optional[str]) -> Optional[Tuple[str, float, float, Optional[str]]]:
+    def _best(self, text: str, topics: Tuple[str, ...], article: Optional[str]) -> Optional[Reading]:
         topics = [t for t in topics if t in self.kb.topics]
         if not topics:
             return None

@@ -42,7 +42,8 @@ ORDINAL = re.compile(
 )
 ORDINAL_INDEX = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "last": -1}
 # "The one about food", "the bow talks one": a thing the last answer listed, told by its words, not its place.
-DESCRIBED_ONE = re.compile(r"\bthe\s+(?:one|ones)\s+(?:about|for|with|on)\s+\w|\bthe\s+(?:[a-z'-]+\s+){1,3}(?:one|ones)\b")
+DESCRIBED_ONE = re.compile(
+    r"\bthe\s+(?:one|ones)\s+(?:about|for|with|on)\s+\w|\bthe\s+(?:[a-z'-]+\s+){1,3}(?:one|ones)\b")
 NOT_DESCRIBING = set("other another same different next previous".split()) | set(ORDINAL_INDEX)
 # A bare "why?" or "why not?" asks for the reason behind what was just said: more of the last answer, which
 # gives it (the side `details` of knowledge/aspects.yml).
