@@ -239,7 +239,10 @@ class ActionRespond(Action):
         answer that names the other thing the question names too: Botox with tablets is no answer to that."""
         if not side.pairs:
             return True
-        return all(self.kb.names_topic(answer_id, other) for other in turn.named[: turn.in_question] if other != topic)
+        others = [other for other in turn.named[: turn.in_question] if other != topic]
+        if not others and turn.points_back and turn.context and turn.context[0] != topic:
+            others = turn.context[:1]  # "and physical therapy alongside it?" after Botox: physio with Botox
+        return all(self.kb.names_topic(answer_id, other) for other in others)
 
     @staticmethod
     def reason_of_last(turn: Turn) -> Optional[str]:

@@ -1202,6 +1202,20 @@ async def test_a_side_of_two_things_is_answered_only_where_the_answer_names_both
     assert message["custom"]["answer_id"] == "cd_botox_with_pills"
 
 
+async def test_the_other_of_two_things_may_be_the_conversations_topic_pointed_back_at(dispatcher, make_tracker):
+    """"can I do physio alongside it?" after Botox pairs physio with Botox: prolotherapy with physio is no answer
+    to it. After prolotherapy, the same words are answered by it."""
+    text = "can i do physio alongside it?"
+    ranking = [("followup_what_about", 0.85), ("ms_prolotherapy_with_therapy", 0.06), ("followup_combine", 0.04)]
+    slots = {"topic": "botox", "last_answer": "cd_botox_frequency"}
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, "physio"), slots))
+    assert message["custom"]["answer_id"] != "ms_prolotherapy_with_therapy"
+    dispatcher.messages.clear()
+    slots = {"topic": "prolotherapy", "last_answer": "ms_prolotherapy_what"}
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, "physio"), slots))
+    assert message["custom"]["answer_id"] == "ms_prolotherapy_with_therapy"
+
+
 @pytest.mark.parametrize("lead, expected", [(0.005, "ms_why_spasms"), (0.05, "ms_joint_instability")])
 async def test_two_answers_read_all_but_alike_in_context_are_told_apart_by_the_classifier(
         dispatcher, make_tracker, monkeypatch, lead, expected):
