@@ -27,6 +27,8 @@ SYMPTOM = "describe_symptom"  # an everyday symptom told without a question
 HANDOFF = "request_human"
 MAX_EARLIER_TOPICS = 3
 CARRIED_SLOTS = ("topic", "earlier_topics", "last_answer", "listing", "disclaimer_said")  # into a session started by rollover
+# What a topic is asked to cause ("can it cause headaches?", "could that give you headaches too?")
+CAUSES_WHAT = re.compile(r"\b(?:cause|causes|give|gives|bring on|brings on|lead to|leads to|trigger|triggers)\b(.+)")
 ELLIPSIS = re.compile(r"\s*(?:and|or|also|what about|how about)\b", re.IGNORECASE)  # "and a bad diet?"
 MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
 knowledge_base()  # read and checked when the action server starts: contradicting knowledge files stop it here
@@ -206,8 +208,8 @@ class ActionRespond(Action):
                 sure = self.sure_answer(turn)
                 return None if sure not in (None, turn.last_answer) else (aspect, topics[0], turn.last_answer)
             question = turn.text[turn.question_start :]
-            answers = ((t, self.kb.followup(t, aspect, turn.last_answer) or self.as_cause(turn, side, t))
-                       for t in candidates)
+            answers = ((t, self.effect_asked(turn, side, t) or self.kb.followup(t, aspect, turn.last_answer)
+                        or self.as_cause(turn, side, t)) for t in candidates)
             answer_id = next((a for t, a in answers if a and not (side.new_answer and a == turn.last_answer)
                               and (not side.names_it or self.kb.speaks_of(a, t, question))
                               and self.speaks_of_the_other(a, t, side, turn)), None)
@@ -260,6 +262,16 @@ class ActionRespond(Action):
         if not side.names_a_cause:
             return None
         return self.kb.as_cause_of(topic, [t for t in [*turn.named, *turn.context] if t != topic])
+
+    def effect_asked(self, turn: Turn, side: Aspect, topic: str) -> Optional[str]:
+        """"can it cause headaches?" after joint instability asks what the topic causes, not what causes it: the
+        one answer of the topic that says the thing asked of (spine instability: "...tension, and headaches").
+        Only for a question that names no topic of its own, so "it" is the conversation's."""
+        found = CAUSES_WHAT.search(turn.text[turn.question_start :].lower()) if side.names_a_cause else None
+        if not found or turn.in_question:
+            return None
+        saying = [a for a in self.kb.topic_answers(topic) if self.kb.says_word_of(a, found.group(1), side.asking_words)]
+        return saying[0] if len(saying) == 1 else None
 
     def competing_answer(self, turn: Turn) -> Optional[str]:
         """In a conversation, a half-sure "the articles don't say" yields to an answer of the conversation's topics

@@ -1227,3 +1227,15 @@ async def test_two_answers_read_all_but_alike_in_context_are_told_apart_by_the_c
     ranking = [("out_of_scope", 0.3), ("ms_why_spasms", 0.25), ("ms_joint_instability", 0.1)]
     message, _ = await respond(dispatcher, make_tracker(ranking, "is that why mine knot up", slots=slots))
     assert message["custom"]["answer_id"] == expected
+
+
+async def test_what_a_topic_causes_is_the_answer_that_says_it_not_what_causes_the_topic(dispatcher, make_tracker):
+    """"can it cause headaches?" after joint instability asks what instability causes: spine instability, whose
+    passages say headaches; "so what causes it?" still gets what causes instability."""
+    slots = {"topic": "joint_instability", "last_answer": "ms_progression"}
+    ranking = [("followup_side_effects", 0.46), ("ask_not_covered", 0.45), ("ms_spine_instability", 0.06)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "does it cause a headache?", slots=slots))
+    assert message["custom"]["answer_id"] == "ms_spine_instability"
+    dispatcher.messages.clear()
+    message, _ = await respond(dispatcher, make_tracker([("followup_cause", 0.9)], "so what causes it?", slots=slots))
+    assert message["custom"]["answer_id"] == "ms_joint_instability"
