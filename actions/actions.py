@@ -27,6 +27,9 @@ SYMPTOM = "describe_symptom"  # an everyday symptom told without a question
 HANDOFF = "request_human"
 MAX_EARLIER_TOPICS = 3
 CARRIED_SLOTS = ("topic", "earlier_topics", "last_answer", "listing", "disclaimer_said")  # into a session started by rollover
+# "What do they (normally) do (for it)?": people who do something, not a thing that works; not "what do they do
+# in the sessions?", which asks how a treatment goes
+THEY_DO = re.compile(r"\bwhat\s+(?:do|would|will|can|could)\s+they\s+(?:\w+\s+)?do\b(?!\s+(?:in|at|during|with|to)\b)")
 # What a topic is asked to cause ("can it cause headaches?", "could that give you headaches too?")
 CAUSES_WHAT = re.compile(r"\b(?:cause|causes|give|gives|bring on|brings on|lead to|leads to|trigger|triggers)\b(.+)")
 ELLIPSIS = re.compile(r"\s*(?:and|or|also|what about|how about)\b", re.IGNORECASE)  # "and a bad diet?"
@@ -190,6 +193,9 @@ class ActionRespond(Action):
             asked.append(self.reason_of_last(turn) or turn.followup_aspect)
         if not asked or not topics:
             return None
+        if topics[0] in self.kb.topics and not self.kb.topics[topics[0]].treats and THEY_DO.search(turn.text.lower()):
+            # "what do they do for it?" of a condition: "they" are its doctors, who treat it; it works no way
+            asked = ["treatment" if aspect == "how_it_works" else aspect for aspect in asked]
         classifier_agrees = (
             turn.confident and turn.intent in self.kb.answers and self.kb.answers[turn.intent].topic in topics
         )

@@ -1239,3 +1239,15 @@ async def test_what_a_topic_causes_is_the_answer_that_says_it_not_what_causes_th
     dispatcher.messages.clear()
     message, _ = await respond(dispatcher, make_tracker([("followup_cause", 0.9)], "so what causes it?", slots=slots))
     assert message["custom"]["answer_id"] == "ms_joint_instability"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("right, so what would they usually do about it", "cd_treatments"),
+    ("what does it do to you", "cd_what_is"),  # "it": the condition, what it is
+])
+async def test_what_they_do_for_a_condition_is_how_its_doctors_treat_it(dispatcher, make_tracker, text, expected):
+    """After whether cervical dystonia can be cured, "what would they usually do about it?" asks how doctors
+    treat it, though the classifier reads "how does it work"; "what does it do to you?" is what it is."""
+    slots = {"topic": "cervical_dystonia", "last_answer": "cd_cure"}
+    message, _ = await respond(dispatcher, make_tracker([("followup_how_it_works", 0.88)], text, slots=slots))
+    assert message["custom"]["answer_id"] == expected
