@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import config
 from actions.clinic import clinic, tel
-from actions.followups import followup_reader
+from actions.followups import Reading, followup_reader
 from actions.knowledge import Aspect, knowledge_base
 from actions.reading import MORE_OF_LAST, Turn, reader
 from actions.safety import screener
@@ -194,7 +194,7 @@ class ActionRespond(Action):
         if not asked or not topics:
             return None
         if topics[0] in self.kb.topics and not self.kb.topics[topics[0]].treats and THEY_DO.search(turn.text.lower()):
-            # "what do they do for it?" of a condition: "they" are its doctors, who treat it; it works no way
+            # "what do they do for it?" of a condition: "they" are its doctors; a condition does not "work"
             asked = ["treatment" if aspect == "how_it_works" else aspect for aspect in asked]
         classifier_agrees = (
             turn.confident and turn.intent in self.kb.answers and self.kb.answers[turn.intent].topic in topics
@@ -389,16 +389,16 @@ class ActionRespond(Action):
         return None
 
     @staticmethod
-    def tie_broken(turn: Turn, best: tuple) -> str:
+    def tie_broken(turn: Turn, best: Reading) -> str:
         """The reading's best answer, or its runner-up where the two read all but alike (config.TIE_MAX_LEAD) and
         the classifier gives the runner-up more: "why would loose ligaments do that?" after massage reads as close
         to what joint instability is as to why loose ligaments bring spasms, which the classifier leans to. Never
         the last answer again by a tie."""
-        runner_up = best[3] if len(best) > 3 else None
-        if not runner_up or best[2] >= config.TIE_MAX_LEAD or runner_up in (*turn.not_meant, turn.last_answer):
-            return best[0]
+        answer, _, lead, runner_up = best
+        if not runner_up or lead >= config.TIE_MAX_LEAD or runner_up in (*turn.not_meant, turn.last_answer):
+            return answer
         confidence = {r.get("name"): r["confidence"] for r in turn.ranking}
-        return runner_up if confidence.get(runner_up, 0.0) > confidence.get(best[0], 0.0) else best[0]
+        return runner_up if confidence.get(runner_up, 0.0) > confidence.get(answer, 0.0) else answer
 
     def emergency(
         self, dispatcher: CollectingDispatcher, categories: Tuple[str, ...], suspected: Tuple[str, ...] = ()

@@ -1172,7 +1172,8 @@ async def test_an_elliptical_turn_naming_another_topic_follows_a_sure_classifier
     closest to that answer again: a classifier sure it asks what Botox does for dystonia decides."""
     text = "and botox for the twisted neck?"
     slots = {"topic": "trigger_point_injections", "last_answer": "ms_trigger_point_injections"}
-    monkeypatch.setattr(type(followup_reader()), "best", lambda self, *args: ("ms_trigger_point_injections", 0.9, 0.5))
+    reading = ("ms_trigger_point_injections", 0.9, 0.5, None)
+    monkeypatch.setattr(type(followup_reader()), "best", lambda self, *args: reading)
     tracker = make_tracker([("cd_botox_what", 0.96)], text, topic_entities(text, "botox"), slots)
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["answer_id"] == "cd_botox_what"
