@@ -487,7 +487,15 @@ class ActionRespond(Action):
         )
         # A list stays open while the patient goes through its things ("the stress one", then "and the last one?")
         listing = [SlotSet("listing", answer_id)] if answer.items else []
-        return [SlotSet("last_answer", answer_id), *listing, *self.remember(turn, answer.topic)]
+        return [SlotSet("last_answer", answer_id), *listing, *self.remember(turn, self.topic_of(answer_id, turn))]
+
+    def topic_of(self, answer_id: str, turn: Turn) -> str:
+        """The topic an answer leaves the conversation on: its own, but for a referral the one the patient asked
+        about ("do I have joint instability?" is about joint instability, whatever topic the referral is filed
+        under), so that "when should I get it looked at?" reads with it."""
+        answer = self.kb.answers[answer_id]
+        asked_about = turn.named[: turn.in_question] or turn.named
+        return asked_about[0] if answer.kind == "refer" and asked_about else answer.topic
 
     def refer(self, dispatcher: CollectingDispatcher, turn: Turn) -> List[Dict[Text, Any]]:
         """The dosing or diagnosis referral, always. When the classifier is confident the question is one an

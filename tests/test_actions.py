@@ -456,6 +456,24 @@ async def test_the_referral_is_followed_by_the_article_answer_the_classifier_is_
     assert SlotSet("last_answer", article_answer) in events and SlotSet("topic", answer.topic) in events
 
 
+@pytest.mark.parametrize(
+    "text, entities, topic",
+    [
+        ("do i have joint instability? my shoulder clicks", topic_entity("joint instability"), "joint_instability"),
+        ("how much baclofen should i take", topic_entity("baclofen"), "baclofen"),
+        ("could I have it?", [], "cervical_dystonia"),  # nothing named: the referral's own topic
+    ],
+)
+async def test_a_referral_leaves_the_conversation_on_the_topic_asked_about(
+    dispatcher, make_tracker, text, entities, topic
+):
+    """"when should I get it looked at?" after "do I have joint instability?" is about joint instability."""
+    ranking = [("ask_diagnosis", 0.98)] if "have" in text else [("ask_dosage", 0.9)]
+    message, events = await respond(dispatcher, make_tracker(ranking, text, entities))
+    assert message["custom"]["kind"] == "refer"
+    assert SlotSet("topic", topic) in events
+
+
 async def test_handoff_gives_the_clinics_contact_details(dispatcher, make_tracker):
     message, _ = await respond(dispatcher, make_tracker([("request_human", 0.9)], "can I talk to a person"))
     custom = message["custom"]
