@@ -559,6 +559,8 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("is a massage gun as good as a real massage", "compare"), ("can i take tablets as well as having botox", "combine"),
     ("are muscle spasms a sign of a stroke", "other_condition"), ("will it leave my neck numb", "side_effects"),
     ("is it just saline they inject", "ingredients"), ("what are the sugar water shots for loose ligaments", None),
+    ("are you open on bank holidays", "hours"), ("is the clinic closed over christmas?", "hours"),
+    ("do you open on saturdays", "hours"), ("my neck is always stiff on mondays", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
