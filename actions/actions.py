@@ -16,7 +16,7 @@ from actions import config
 from actions.clinic import clinic, tel
 from actions.followups import Reading, followup_reader
 from actions.knowledge import Aspect, knowledge_base
-from actions.reading import MORE_OF_LAST, Turn, reader
+from actions.reading import ECHO_FILLER, MORE_OF_LAST, Turn, reader
 from actions.safety import screener
 
 SMALLTALK = {"greet", "goodbye", "thanks", "ask_capabilities", "bot_challenge"}
@@ -33,6 +33,7 @@ THEY_DO = re.compile(r"\bwhat\s+(?:do|would|will|can|could)\s+they\s+(?:\w+\s+)?
 # What a topic is asked to cause ("can it cause headaches?", "could that give you headaches too?")
 CAUSES_WHAT = re.compile(r"\b(?:cause|causes|give|gives|bring on|brings on|lead to|leads to|trigger|triggers)\b(.+)")
 ELLIPSIS = re.compile(r"\s*(?:and|or|also|what about|how about)\b", re.IGNORECASE)  # "and a bad diet?"
+ECHO_WORDS = frozenset(ECHO_FILLER | {"what", "which", "where", "who", "whom"})  # no words an echo repeats
 MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
 knowledge_base()  # read and checked when the action server starts: contradicting knowledge files stop it here
 
@@ -120,6 +121,8 @@ class ActionRespond(Action):
             return self.offer(dispatcher, self.kb.message("symptom"), "clarify", options, turn)
         if turn.meant_item and not side:  # "tell me more about the second one"; "and the first one, how often?"
             return self.answer(dispatcher, self.of_meant_item(turn), turn) + [SlotSet("listing", turn.listing)]
+        if self.echoes_last(turn):  # "a symptom of what?" after "muscle pain is a symptom": more of the same
+            return self.answer(dispatcher, turn.last_answer, turn)
         if side:
             aspect, topic, answer_id = side
             if answer_id:
@@ -162,6 +165,16 @@ class ActionRespond(Action):
             if candidates:
                 return self.offer(dispatcher, self.kb.message("clarify"), "clarify", candidates, turn)
         return self.offer(dispatcher, self.kb.message("fallback"), "fallback", self.kb.messages["starter_questions"], turn)
+
+    def echoes_last(self, turn: Turn) -> bool:
+        """An echo question ("protecting it from what?", "overworked doing what though?") of words the last answer
+        says asks for more of it: the answer, with its passages, again. Not when the turn names a topic of its own
+        or the classifier is sure of another answer."""
+        if not (turn.echo and turn.last_answer) or turn.named[: turn.in_question]:
+            return False
+        if self.sure_answer(turn) not in (None, turn.last_answer):
+            return False
+        return self.kb.says_word_of(turn.last_answer, turn.text[turn.question_start :], ECHO_WORDS, every=True)
 
     def of_meant_item(self, turn: Turn) -> str:
         """The place ("the first one") picks the thing; the classifier, when sure of another answer about that

@@ -250,14 +250,16 @@ class KnowledgeBase:
         said = _normalise_term(self.said_by(answer_id))
         return any(re.search(rf"\b{re.escape(_normalise_term(t))}", said) for t in terms)
 
-    def says_word_of(self, answer_id: str, question: str, asking: AbstractSet[str] = frozenset()) -> bool:
-        """Whether the answer or its passages say a word the question names ("yoga" in "does yoga count?"), other
-        than small words and the `asking` words; a word's ending may differ ("tired", "tiredness")."""
+    def says_word_of(self, answer_id: str, question: str, asking: AbstractSet[str] = frozenset(),
+                     every: bool = False) -> bool:
+        """Whether the answer or its passages say a word the question names ("yoga" in "does yoga count?"), or
+        with `every` each of them, other than small words and the `asking` words; a word's ending may differ
+        ("tired", "tiredness")."""
         from spacy.lang.en.stop_words import STOP_WORDS  # here: importers of this module need not load spaCy
 
         said = self.said_by(answer_id).lower()
         words = [w for w in re.findall(r"[a-z]+", question.lower()) if w not in STOP_WORDS and w not in asking]
-        return any(re.search(rf"\b{w[:max(4, len(w) - 3)]}", said) for w in words)
+        return bool(words) and (all if every else any)(re.search(rf"\b{w[:max(4, len(w) - 3)]}", said) for w in words)
 
     def said_by(self, answer_id: str) -> str:
         """The answer's text and its passages' text, together."""

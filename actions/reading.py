@@ -49,6 +49,12 @@ NOT_DESCRIBING = set("other another same different next previous".split()) | set
 # gives it (the side `details` of knowledge/aspects.yml).
 BARE_WHY = re.compile(r"^\s*(?:but\s+|so\s+)?(?:why|how come)(?:\s+(?:not|so|is that|that|though|tho))?\s*[?!.]*\s*$")
 MORE_OF_LAST = "details"
+# "A symptom of what?", "protecting it from what?": a question word left at the end echoes what was just said and
+# asks to fill in a part of it. The filler words after it, and the question words, are no words echoed.
+ECHO_FILLER = set("though tho exactly then again anyway specifically actually".split())
+ECHO_QUESTION = re.compile(
+    r"^(?!\s*(?:what|which|where|who|whom|when|how|why)\b)[^?]*\b(?:what|which|where|who|whom)"
+    rf"(?:\s+(?:{'|'.join(ECHO_FILLER)}))?\s*[?!.]*\s*$")
 # Where a story ends and the question starts inside one sentence ("..., the tablets stopped helping — how does
 # that work?").
 CLAUSE_BREAK = re.compile(r"\s[-–—]+\s|;|\.\.+|:\s")
@@ -70,6 +76,7 @@ class Turn:
     meant_item: Optional[str] = None  # the answer of a thing a list named ("and the last one?")
     listing: Optional[str] = None  # the answer whose list `meant_item` is from
     not_meant: Tuple[str, ...] = ()  # answers a turn asking for another one does not mean
+    echo: bool = False  # a short question that leaves its question word at the end ("a symptom of what?")
 
     @property
     def topics_in_focus(self) -> List[str]:
@@ -152,6 +159,8 @@ class Reader:
             meant_item=meant_item,
             listing=listing if meant_item else None,
             not_meant=not_meant,
+            echo=bool(context) and len(text[question_start:].split()) <= config.MAX_WORDS_ELLIPSIS
+            and bool(ECHO_QUESTION.match(text[question_start:].lower())),
         )
 
     def listing(self, last_answer: Optional[str], pointed_into: Optional[str]) -> Optional[str]:

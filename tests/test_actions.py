@@ -924,6 +924,32 @@ def test_an_existential_there_points_back_at_nothing(make_tracker, text, points_
     assert reader().read(make_tracker([("cd_nerve_surgery", 0.5)], text, slots=slots)).points_back is points_back
 
 
+@pytest.mark.parametrize("text, echo", [
+    ("a symptom of what?", True), ("protecting it from what though", True), ("and the botox, from where?", True),
+    ("what is it", False), ("how long does that last?", False), ("where mostly?", False),
+    ("so the muscles are protecting the joint from what exactly then", False),  # too long to echo
+])
+def test_an_echo_question_leaves_its_question_word_at_the_end(make_tracker, text, echo):
+    from actions.reading import reader
+
+    slots = {"topic": "joint_instability", "last_answer": "ms_why_spasms"}
+    assert reader().read(make_tracker([("followup_cause", 0.5)], text, slots=slots)).echo is echo
+
+
+@pytest.mark.parametrize("text, last_answer, expected", [
+    ("a symptom of what?", "ms_muscle_pain_symptom", "ms_muscle_pain_symptom"),  # the answer says "symptom"
+    ("protecting it from what", "ms_why_spasms", "ms_why_spasms"),
+    ("a symptom of what?", "ms_why_spasms", "cd_spasm_warning_signs"),  # it does not: the rest of the ladder
+])
+async def test_an_echo_of_the_last_answer_asks_for_more_of_it(dispatcher, make_tracker, text, last_answer, expected):
+    """A question word left at the end echoes what was just said: the last answer again, with its passages,
+    when it says every word the echo repeats."""
+    slots = {"topic": "muscle_spasms", "earlier_topics": ["joint_instability"], "last_answer": last_answer}
+    ranking = [("cd_spasm_warning_signs", 0.55), ("followup_treatment", 0.11)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
+    assert message["custom"]["answer_id"] == expected
+
+
 @pytest.mark.parametrize("text, slots, expected", [
     ("ok and what else can I do", {"topic": "home_care", "last_answer": "cd_tip_stress"}, "cd_home_tips"),
     ("what are the other options", {"topic": "baclofen", "last_answer": "cd_baclofen"}, "cd_oral_medications"),
