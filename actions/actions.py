@@ -148,7 +148,7 @@ class ActionRespond(Action):
             return self.answer(dispatcher, intent, turn)
         if confident and intent in SMALLTALK:
             return self.smalltalk(dispatcher, intent)
-        if turn.followup_aspect == "what_about" and turn.named:
+        if self.asks_for_named_topic(turn):  # "and diet?"; "back to pills then, what are the options?"
             return self.answer(dispatcher, self.kb.topic_answer(turn.named[0], turn.last_answer), turn)
         if turn.followup_aspect:  # a follow-up with nothing to refer to
             text = self.kb.message("followup_without_topic")
@@ -175,6 +175,15 @@ class ActionRespond(Action):
         if self.sure_answer(turn) not in (None, turn.last_answer):
             return False
         return self.kb.says_word_of(turn.last_answer, turn.text[turn.question_start :], ECHO_WORDS, every=True)
+
+    def asks_for_named_topic(self, turn: Turn) -> bool:
+        """A follow-up that the sides left unanswered asks for the named topic's own answer when it is "what about
+        X?", or a side a treatment has none of, asked of one: the options of the pills are the pills."""
+        aspect = turn.followup_aspect
+        if not (aspect and turn.named):
+            return False
+        side, topic = self.kb.aspects.get(aspect), self.kb.topics.get(turn.named[0])
+        return aspect == "what_about" or bool(side and side.not_of_treatments and topic and topic.treats)
 
     def of_meant_item(self, turn: Turn) -> str:
         """The place ("the first one") picks the thing; the classifier, when sure of another answer about that

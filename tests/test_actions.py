@@ -269,6 +269,19 @@ async def test_what_about_answers_from_the_article_of_the_conversation(
     assert message["custom"]["answer_id"] == expected
 
 
+@pytest.mark.parametrize("text, term, ranking, expected", [
+    ("back to pills then, what are the options", "pills", [("followup_treatment", 0.43), ("cd_follow_directions", 0.24)],
+     "cd_oral_medications"),  # the options of a treatment are the treatment itself
+    ("how long does a dbs operation take", "dbs", [("followup_duration", 0.6), ("cd_dbs_what", 0.2)], None),
+])
+async def test_a_follow_up_naming_a_treatment_gets_it_where_no_side_answers(
+    dispatcher, make_tracker, text, term, ranking, expected
+):
+    slots = {"topic": "deep_brain_stimulation", "last_answer": "cd_dbs_what"}
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, term), slots))
+    assert message["custom"]["answer_id"] == expected
+
+
 async def test_what_about_without_a_named_topic_asks_back(dispatcher, make_tracker):
     message, _ = await respond(dispatcher, make_tracker([("followup_what_about", 0.9)], "what about that"))
     assert message["custom"]["kind"] == "clarify"
