@@ -282,6 +282,15 @@ async def test_a_follow_up_naming_a_treatment_gets_it_where_no_side_answers(
     assert message["custom"]["answer_id"] == expected
 
 
+@pytest.mark.parametrize("text", ["who wrote it?", "where was it published"])
+async def test_who_did_a_study_is_answered_by_its_reference(dispatcher, make_tracker, text):
+    """The whiplash study's answer names its authors and journal: "who wrote it?" after it gets it again."""
+    slots = {"topic": "whiplash", "last_answer": "ms_whiplash_study"}
+    message, _ = await respond(dispatcher, make_tracker([("out_of_scope", 0.73), ("followup_cause", 0.06)], text,
+                                                        slots=slots))
+    assert message["custom"]["answer_id"] == "ms_whiplash_study"
+
+
 async def test_what_about_without_a_named_topic_asks_back(dispatcher, make_tracker):
     message, _ = await respond(dispatcher, make_tracker([("followup_what_about", 0.9)], "what about that"))
     assert message["custom"]["kind"] == "clarify"
@@ -574,6 +583,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("is it just saline they inject", "ingredients"), ("what are the sugar water shots for loose ligaments", None),
     ("are you open on bank holidays", "hours"), ("is the clinic closed over christmas?", "hours"),
     ("do you open on saturdays", "hours"), ("my neck is always stiff on mondays", None),
+    ("who wrote it?", "evidence"), ("where was that published", "evidence"), ("is this written for people like me", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
