@@ -47,7 +47,8 @@ DESCRIBED_ONE = re.compile(
 NOT_DESCRIBING = set("other another same different next previous".split()) | set(ORDINAL_INDEX)
 # A bare "why?" or "why not?" asks for the reason behind what was just said: more of the last answer, which
 # gives it (the side `details` of knowledge/aspects.yml).
-BARE_WHY = re.compile(r"^\s*(?:but\s+|so\s+)?(?:why|how come)(?:\s+(?:not|so|is that|that|though|tho))?\s*[?!.]*\s*$")
+BARE_WHY = re.compile(
+    r"^\s*(?:but\s+|so\s+)?(?:why|how come)(?:\s+(?:not|so|is that|that|though|tho|there|then|exactly))?\s*[?!.]*\s*$")
 MORE_OF_LAST = "details"
 # "A symptom of what?", "protecting it from what?": a question word left at the end echoes what was just said and
 # asks to fill in a part of it. The filler words after it, and the question words, are no words echoed.
