@@ -584,6 +584,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("are you open on bank holidays", "hours"), ("is the clinic closed over christmas?", "hours"),
     ("do you open on saturdays", "hours"), ("my neck is always stiff on mondays", None),
     ("who wrote it?", "evidence"), ("where was that published", "evidence"), ("is this written for people like me", None),
+    ("can I have tablets too", "combine"), ("are there meds that people also take for seizures", None), ("can i get physio as well", "combine"),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
