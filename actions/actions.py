@@ -16,7 +16,7 @@ from actions import config
 from actions.clinic import clinic, tel
 from actions.followups import Reading, followup_reader
 from actions.knowledge import Aspect, knowledge_base
-from actions.reading import ECHO_FILLER, MORE_OF_LAST, Turn, reader
+from actions.reading import ECHO_WORDS, MORE_OF_LAST, Turn, reader
 from actions.safety import screener
 
 SMALLTALK = {"greet", "goodbye", "thanks", "ask_capabilities", "bot_challenge"}
@@ -33,7 +33,6 @@ THEY_DO = re.compile(r"\bwhat\s+(?:do|would|will|can|could)\s+they\s+(?:\w+\s+)?
 # What a topic is asked to cause ("can it cause headaches?", "could that give you headaches too?")
 CAUSES_WHAT = re.compile(r"\b(?:cause|causes|give|gives|bring on|brings on|lead to|leads to|trigger|triggers)\b(.+)")
 ELLIPSIS = re.compile(r"\s*(?:and|or|also|what about|how about)\b", re.IGNORECASE)  # "and a bad diet?"
-ECHO_WORDS = frozenset(ECHO_FILLER | {"what", "which", "where", "who", "whom"})  # no words an echo repeats
 MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
 knowledge_base()  # read and checked when the action server starts: contradicting knowledge files stop it here
 

@@ -52,10 +52,11 @@ BARE_WHY = re.compile(
 MORE_OF_LAST = "details"
 # "A symptom of what?", "protecting it from what?": a question word left at the end echoes what was just said and
 # asks to fill in a part of it. The filler words after it, and the question words, are no words echoed.
-ECHO_FILLER = set("though tho exactly then again anyway specifically actually".split())
+ECHO_FILLER = frozenset("though tho exactly then again anyway specifically actually".split())
 ECHO_QUESTION = re.compile(
     r"^(?!\s*(?:what|which|where|who|whom|when|how|why)\b)[^?]*\b(?:what|which|where|who|whom)"
-    rf"(?:\s+(?:{'|'.join(ECHO_FILLER)}))?\s*[?!.]*\s*$")
+    rf"(?:\s+(?:{'|'.join(sorted(ECHO_FILLER))}))?\s*[?!.]*\s*$")
+ECHO_WORDS = ECHO_FILLER | {"what", "which", "where", "who", "whom"}  # words an echo asks with, not repeats
 # Where a story ends and the question starts inside one sentence ("..., the tablets stopped helping — how does
 # that work?").
 CLAUSE_BREAK = re.compile(r"\s[-–—]+\s|;|\.\.+|:\s")
