@@ -396,8 +396,10 @@ class ActionRespond(Action):
         article = self.kb.article_of(turn.last_answer)
         if not turn.context:  # a first question: the classifier decides
             return None
-        if turn.points_back:  # "how does that stop the spasms?" after deep brain stimulation: "that" is the topic,
-            # or one the question names ("why would loose ligaments do that?" after massage): the closer reading
+        # "how does that stop the spasms?" after deep brain stimulation: "that" is the topic, or one the question
+        # names ("why would loose ligaments do that?" after massage): the closer reading, unless the classifier is
+        # sure ("so if it's not really a muscle problem, what is it" asks what muscle pain is a symptom of)
+        if turn.points_back and not self.sure_answer(turn):
             best = self.followups.best(turn.text, [turn.context[0], *turn.named[: turn.in_question]], article)
             if best and best[1] >= config.POINTING_BACK_MIN_SIMILARITY and best[0] not in turn.not_meant:
                 return self.tie_broken(turn, best)

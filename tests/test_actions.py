@@ -819,15 +819,17 @@ async def test_a_long_conversation_goes_on_in_a_new_session_with_what_it_needs(d
 
 async def test_a_turn_pointing_back_is_about_the_conversations_topic(dispatcher, make_tracker):
     """"how does that stop the spasms?" after deep brain stimulation: "that" is the operation, although the
-    classifier, misled by "spasms", is sure of what causes spasms."""
+    classifier, misled by "spasms", leans to what causes spasms (short of sure: a sure one decides, see
+    test_a_sure_classifier_decides_over_a_reading_of_what_the_turn_points_back_at)."""
     text = "how does that stop the spasms?"
     entities = [{"entity": "topic", "value": "spasms", "start": 24, "end": 30}]
     slots = {"topic": "deep_brain_stimulation", "last_answer": "cd_dbs_what"}
-    message, _ = await respond(dispatcher, make_tracker([("cd_spasm_causes", 0.95)], text, entities, slots))
+    ranking = [("cd_spasm_causes", 0.75), ("cd_dbs_how", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, entities, slots))
     assert message["custom"]["answer_id"] == "cd_dbs_how"
     # the same words without a conversation: the classifier decides
     dispatcher.messages.clear()
-    message, _ = await respond(dispatcher, make_tracker([("cd_spasm_causes", 0.95)], text, entities))
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, entities))
     assert message["custom"]["answer_id"] == "cd_spasm_causes"
 
 
@@ -922,6 +924,14 @@ async def test_going_through_a_list_keeps_counting_in_it(dispatcher, make_tracke
     assert message["custom"]["answer_id"] == "cd_clonazepam"
 
 
+async def test_a_place_after_an_answer_that_listed_nothing_counts_in_the_latest_list(dispatcher, make_tracker):
+    """"ok whats the third option" after the treatments and then a question of age: the third treatment."""
+    slots = {"topic": "cervical_dystonia", "last_answer": "cd_who_gets_it", "listing": "cd_treatments"}
+    ranking = [("followup_what_about", 0.8), ("cd_ask_doctor", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "ok whats the third option", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_dbs_what"
+
+
 async def test_asking_for_another_one_means_another_treatment_than_the_conversations(dispatcher, make_tracker):
     """After what deep brain stimulation is and how it works, "any other kind of operation?" is not deep brain
     stimulation again, whichever of its answers was the last."""
@@ -940,6 +950,9 @@ async def test_asking_for_another_one_means_another_treatment_than_the_conversat
 @pytest.mark.parametrize("text, points_back", [
     ("is there any other kind of operation", False), ("are there other options?", False),
     ("why there?", True), ("does it hurt there", True), ("how long does that last", True),
+    # a relative "that" points back at nothing; "that" after a verb or before "is" does
+    ("which treatments have people tried that dont last", False), ("anything in my diet that might be lacking?", False),
+    ("is that why it doesnt last", True), ("does that help", True), ("so that can't be fixed?", True),
 ])
 def test_an_existential_there_points_back_at_nothing(make_tracker, text, points_back):
     from actions.reading import reader
@@ -1236,6 +1249,22 @@ async def test_a_listed_thing_and_a_side_of_it_lead_to_the_answer_the_classifier
     tracker = make_tracker([("cd_dbs_how", 0.97)], "and the first one, how long between them?", slots=slots)
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["answer_id"] == "cd_botox_what"  # another topic's answer: the place decides
+
+
+async def test_a_sure_classifier_decides_over_a_reading_of_what_the_turn_points_back_at(
+        dispatcher, make_tracker, monkeypatch):
+    """"so if it's not really a muscle problem, what is it" after massage: the classifier is sure it asks what muscle
+    pain is a symptom of; "it" read with massage reads closer to the causes of spasms, which it does not ask."""
+    text = "so if it's not really a muscle problem, what is it"
+    slots = {"topic": "massage", "last_answer": "ms_massage"}
+    monkeypatch.setattr(type(followup_reader()), "best", lambda self, *args: ("cd_spasm_causes", 0.85, 0.2, None))
+    tracker = make_tracker([("ms_muscle_pain_symptom", 0.95), ("cd_spasm_causes", 0.02)], text, slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "ms_muscle_pain_symptom"
+    dispatcher.messages.clear()  # a classifier short of sure leaves it to the reading
+    tracker = make_tracker([("ms_muscle_pain_symptom", 0.8), ("ms_massage", 0.18), ("cd_spasm_causes", 0.02)], text, slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_spasm_causes"
 
 
 async def test_an_elliptical_turn_naming_another_topic_follows_a_sure_classifier(dispatcher, make_tracker, monkeypatch):
