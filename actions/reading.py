@@ -33,6 +33,15 @@ OTHER_ARTICLE_WEIGHT = 0.5
 # another kind of surgery?", "and the other parkinsons ones?").
 POINTING_BACK = set("that this it its those these them they there".split())
 ASKING_FOR_ANOTHER = set("another other others different else alternative alternatives instead".split())
+# "Treatments that don't last", "anything in my diet that might be lacking": a "that" after a thing and before a
+# verb starts a relative clause and points back at nothing ("is that why", "does that help" do point back).
+RELATIVE_THAT = re.compile(
+    r"\b([a-z']+)\s+that\s+(?=(?:might|may|can|could|would|will|should|must|dont|don't|doesnt|doesn't|didnt|didn't|"
+    r"wont|won't|cant|can't|isnt|isn't|arent|aren't|helps?|works?|causes?|actually)\b)")
+NO_ANTECEDENT = set(
+    "is are was were be been does do did can could would will should might may must has have had about like with for "
+    "of if so and but or why how what when where which who think thought mean means say said says know believe all "
+    "just not then because cos since than".split())
 # "Is there ...", "there are ...": no "there" that points back.
 THERE_IS = re.compile(r"\b(?:is|are|was|were|be)\s+there\b|\bthere(?:'s|s|\s+is|\s+are|\s+was|\s+were)\b")
 # "The second one", "the last one?": a thing the last answer listed (its `items` in knowledge/answers.yml).
@@ -139,7 +148,9 @@ class Reader:
         said_emergency = top.get("name") == EMERGENCY and confidence >= config.EMERGENCY_MIN_CONFIDENCE
         last_answer = tracker.get_slot("last_answer")
         context = [t for t in [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])] if t]
-        words = set(re.findall(r"[a-z]+", THERE_IS.sub(" ", text[question_start:].lower())))
+        question = RELATIVE_THAT.sub(
+            lambda m: m.group() if m.group(1) in NO_ANTECEDENT else m.group(1) + " ", text[question_start:].lower())
+        words = set(re.findall(r"[a-z]+", THERE_IS.sub(" ", question)))
         not_meant = tuple(self.given_already(named, context, last_answer)) if words & ASKING_FOR_ANOTHER else ()
         listing = self.listing(last_answer, tracker.get_slot("listing"))
         meant_item = self.listed_item(text[question_start:], listing)
@@ -171,6 +182,8 @@ class Reader:
         in words, then "and the last one?"), else the last answer's."""
         if pointed_into in self.kb.answers and last_answer in self.kb.answers[pointed_into].items:
             return pointed_into
+        if last_answer in self.kb.answers and not self.kb.answers[last_answer].items and pointed_into in self.kb.answers:
+            return pointed_into  # "back to that list, the second option?" after another answer: the latest list
         return last_answer
 
     def listed_item(self, question: str, listing: Optional[str]) -> Optional[str]:
