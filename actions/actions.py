@@ -155,6 +155,9 @@ class ActionRespond(Action):
         best_of_topic = self.best_of_named_topic(turn)
         if best_of_topic:  # "going back to the tablets, what are they?"
             return self.answer(dispatcher, best_of_topic, turn)
+        agreed = self.agreed_in_context(turn)
+        if agreed:  # "so they're just overworked?" after why muscles feel tight: two unsure readings that agree
+            return self.answer(dispatcher, agreed, turn)
         if not (confident and intent == OUT_OF_SCOPE):
             candidates = [
                 r["name"]
@@ -164,6 +167,18 @@ class ActionRespond(Action):
             if candidates:
                 return self.offer(dispatcher, self.kb.message("clarify"), "clarify", candidates, turn)
         return self.offer(dispatcher, self.kb.message("fallback"), "fallback", self.kb.messages["starter_questions"], turn)
+
+    def agreed_in_context(self, turn: Turn) -> Optional[str]:
+        """In a conversation, the answer that both the classifier, unsure, ranks first and the turn read with the
+        conversation's topics reads closest to (config.AGREED_MIN_SIMILARITY): two readings of the words alone and
+        of the words in context that agree ("can physio at least stop it getting worse" after joint instability)."""
+        if not turn.context:
+            return None
+        top = next((r["name"] for r in turn.ranking if r.get("name") in self.kb.answers), None)
+        best = self.followups.best(turn.text, turn.topics_in_focus, self.kb.article_of(turn.last_answer))
+        if top and best and best[0] == top and best[1] >= config.AGREED_MIN_SIMILARITY and top not in turn.not_meant:
+            return top
+        return None
 
     def echoes_last(self, turn: Turn) -> bool:
         """An echo question ("protecting it from what?", "overworked doing what though?") of words the last answer

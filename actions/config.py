@@ -45,6 +45,9 @@ COMPETING_ANSWER_MIN_CONFIDENCE = _float("COMPETING_ANSWER_MIN_CONFIDENCE", 0.15
 # Read in context, an answer from the article the conversation is in counts this much more similar: "why does
 # that make muscles spasm?" after joint instability means that article's answer, not the other's on spasms.
 CONVERSATION_ARTICLE_BONUS = _float("CONVERSATION_ARTICLE_BONUS", 0.06)
+# Where nothing else answers a turn in a conversation, the classifier's best answer is given when the turn read with
+# the conversation's topics reads closest to the same answer, from this cosine similarity.
+AGREED_MIN_SIMILARITY = _float("AGREED_MIN_SIMILARITY", 0.65)
 # Two answers whose readings in context lie closer than this are a tie, which the classifier breaks.
 TIE_MAX_LEAD = _float("TIE_MAX_LEAD", 0.01)
 # An elliptical turn ("and a bad diet?", "what about ALS?") of at most this many words asks the last question

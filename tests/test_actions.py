@@ -585,6 +585,8 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("do you open on saturdays", "hours"), ("my neck is always stiff on mondays", None),
     ("who wrote it?", "evidence"), ("where was that published", "evidence"), ("is this written for people like me", None),
     ("can I have tablets too", "combine"), ("are there meds that people also take for seizures", None), ("can i get physio as well", "combine"),
+    ("how much is prolotherapy", "cost"), ("how much would that set me back", "cost"), ("how much botox is injected", None),
+    ("how much calcium should i have a day", None), ("the spasms set me back a lot", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
@@ -1249,6 +1251,26 @@ async def test_a_listed_thing_and_a_side_of_it_lead_to_the_answer_the_classifier
     tracker = make_tracker([("cd_dbs_how", 0.97)], "and the first one, how long between them?", slots=slots)
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["answer_id"] == "cd_botox_what"  # another topic's answer: the place decides
+
+
+async def test_two_unsure_readings_that_agree_give_their_answer_in_a_conversation(dispatcher, make_tracker, monkeypatch):
+    """"so they're just overworked?" after why muscles feel tight: the classifier leans to muscles tiring out, short
+    of confident, and the turn read with the conversation's topic reads closest to the same answer."""
+    text = "so they're just overworked?"
+    slots = {"topic": "muscle_spasms", "last_answer": "ms_why_spasms"}
+    ranking = [("ms_muscles_tire", 0.36), ("ms_blood_supply", 0.3), ("ms_why_spasms", 0.2)]
+    reading = ("ms_muscles_tire", config.AGREED_MIN_SIMILARITY + 0.01, 0.04, "ms_blood_supply")
+    monkeypatch.setattr(type(followup_reader()), "best", lambda self, *args: reading)
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
+    assert message["custom"]["answer_id"] == "ms_muscles_tire"
+    dispatcher.messages.clear()  # readings that disagree: "did you mean"
+    monkeypatch.setattr(type(followup_reader()), "best", lambda self, *args: ("ms_blood_supply", 0.7, 0.04, None))
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
+    assert message["custom"]["kind"] == "clarify"
+    dispatcher.messages.clear()  # a first question: the classifier alone decides
+    monkeypatch.setattr(type(followup_reader()), "best", lambda self, *args: reading)
+    message, _ = await respond(dispatcher, make_tracker(ranking, text))
+    assert message["custom"]["kind"] == "clarify"
 
 
 async def test_a_sure_classifier_decides_over_a_reading_of_what_the_turn_points_back_at(
