@@ -120,6 +120,9 @@ class ActionRespond(Action):
             return self.offer(dispatcher, self.kb.message("symptom"), "clarify", options, turn)
         if turn.meant_item and not side:  # "tell me more about the second one"; "and the first one, how often?"
             return self.answer(dispatcher, self.of_meant_item(turn), turn) + [SlotSet("listing", turn.listing)]
+        beyond = self.list_beyond(turn)
+        if beyond:  # "is there anything besides botox for neck dystonia": the list Botox is one of
+            return self.answer(dispatcher, beyond, turn)
         if self.echoes_last(turn):  # "a symptom of what?" after "muscle pain is a symptom": more of the same
             return self.answer(dispatcher, turn.last_answer, turn)
         if side:
@@ -178,6 +181,18 @@ class ActionRespond(Action):
         best = self.followups.best(turn.text, turn.topics_in_focus, self.kb.article_of(turn.last_answer))
         if top and best and best[0] == top and best[1] >= config.AGREED_MIN_SIMILARITY and top not in turn.not_meant:
             return top
+        return None
+
+    def list_beyond(self, turn: Turn) -> Optional[str]:
+        """"Besides X, what else?" asks for the list X is one of (the treatments, the medications): the answer that
+        lists X's own answer, unless the question names another thing of that list, which it asks about
+        ("can I take tablets instead of botox?")."""
+        for topic in turn.set_aside:
+            own = self.kb.topics[topic].answers[0]
+            listing = next((a for a, answer in self.kb.answers.items() if own in answer.items), None)
+            others = [t for t in turn.named[: turn.in_question] if t not in turn.set_aside and t in self.kb.topics]
+            if listing and not any(self.kb.topics[t].answers[0] in self.kb.answers[listing].items for t in others):
+                return listing
         return None
 
     def echoes_last(self, turn: Turn) -> bool:

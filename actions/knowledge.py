@@ -66,6 +66,7 @@ class Topic:
     treats: Optional[str] = None  # the condition a treatment topic treats in its article
     says_nothing_of: Tuple[str, ...] = ()  # broad sides the articles don't cover for it ("how long" of whiplash)
     as_cause: Dict[str, str] = field(default_factory=dict)  # condition -> the answer on this topic as its cause
+    article_terms: Tuple[str, ...] = ()  # words naming it only on its article's ground ("injections" of dystonia)
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ class KnowledgeBase:
                 name, t["label"], t["answers"], t["terms"],
                 {aspect: [a] if isinstance(a, str) else a for aspect, a in (t.get("followups") or {}).items()},
                 t.get("treats"), tuple(t.get("says_nothing_of") or ()), dict(t.get("as_cause") or {}),
+                tuple(t.get("article_terms") or ()),
             )
             for name, t in load("topics.yml")["topics"].items()
         }
@@ -218,6 +220,10 @@ class KnowledgeBase:
     def article_of(self, answer_id: Optional[str]) -> Optional[str]:
         """The article an answer comes from; None for anything that is not an answer (an intent, None)."""
         return self.source_of(answer_id) if answer_id in self.answers else None
+
+    def article_of_topic(self, topic: Optional[str]) -> Optional[str]:
+        """The article of a topic's own answer ("what about <topic>?")."""
+        return self.article_of(self.topics[topic].answers[0]) if topic in self.topics else None
 
     def suggestion(self, answer_id: str) -> dict:
         return {"title": self.answers[answer_id].question, "payload": f"/{answer_id}"}

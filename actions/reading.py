@@ -42,6 +42,9 @@ NO_ANTECEDENT = set(
     "is are was were be been does do did can could would will should might may must has have had about like with for "
     "of if so and but or why how what when where which who think thought mean means say said says know believe all "
     "just not then because cos since than".split())
+# "Besides the jabs, what else helps?": the topic named next is what the question does not ask about.
+SETTING_ASIDE = re.compile(
+    r"\b(?:besides|apart from|aside from|other than|except(?: for)?|instead of|not counting)\s+(?:(?:the|my|his|her|your|those|these)\s+)?")
 # "Is there ...", "there are ...": no "there" that points back.
 THERE_IS = re.compile(r"\b(?:is|are|was|were|be)\s+there\b|\bthere(?:'s|s|\s+is|\s+are|\s+was|\s+were)\b")
 # "The second one", "the last one?": a thing the last answer listed (its `items` in knowledge/answers.yml).
@@ -88,6 +91,7 @@ class Turn:
     listing: Optional[str] = None  # the answer whose list `meant_item` is from
     not_meant: Tuple[str, ...] = ()  # answers a turn asking for another one does not mean
     echo: bool = False  # a short question that leaves its question word at the end ("a symptom of what?")
+    set_aside: Tuple[str, ...] = ()  # topics the question names as what it does not ask about ("besides botox")
 
     @property
     def topics_in_focus(self) -> List[str]:
@@ -133,12 +137,18 @@ class Reader:
             for rule in aspect.rules:
                 self.matcher.add(side, rule)
         self.priority = {side: n for n, side in enumerate(kb.aspects)}
+        self.listed = {item for answer in kb.answers.values() for item in answer.items}  # what some list names
+        self.article_words = {  # topic -> its article_terms as one pattern of whole words
+            name: re.compile(r"\b(?:" + "|".join(map(re.escape, t.article_terms)) + r")\b")
+            for name, t in kb.topics.items() if t.article_terms}
 
     def read(self, tracker: Tracker) -> Turn:
         message = tracker.latest_message or {}
         text = message.get("text") or ""
         question_start = self.question_start(text)
-        named, in_question = self.named_topics(message, question_start)
+        last_answer = tracker.get_slot("last_answer")
+        mentions = self.mentions(message, last_answer)
+        named, in_question = self.named_topics(mentions, question_start)
         screening = screener().screen(text)
         if screening.handoff and question_start and "?" in text[question_start:]:
             # "He's booked in with a neurologist. How do they diagnose it?" asks for no person: the question decides
@@ -146,12 +156,13 @@ class Reader:
         top = message.get("intent") or {}
         confidence = top.get("confidence") or 0.0
         said_emergency = top.get("name") == EMERGENCY and confidence >= config.EMERGENCY_MIN_CONFIDENCE
-        last_answer = tracker.get_slot("last_answer")
         context = [t for t in [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])] if t]
         question = RELATIVE_THAT.sub(
             lambda m: m.group() if m.group(1) in NO_ANTECEDENT else m.group(1) + " ", text[question_start:].lower())
         words = set(re.findall(r"[a-z]+", THERE_IS.sub(" ", question)))
         not_meant = tuple(self.given_already(named, context, last_answer)) if words & ASKING_FOR_ANOTHER else ()
+        set_aside = tuple(self.set_aside(text, mentions))
+        not_meant += tuple(self.kb.topics[t].answers[0] for t in set_aside)  # nor what the thing set aside is
         listing = self.listing(last_answer, tracker.get_slot("listing"))
         meant_item = self.listed_item(text[question_start:], listing)
         if meant_item and self.kb.answers[meant_item].topic not in named[:in_question]:
@@ -172,6 +183,7 @@ class Reader:
             meant_item=meant_item,
             listing=listing if meant_item else None,
             not_meant=not_meant,
+            set_aside=set_aside,
             echo=bool(context) and len(text[question_start:].split()) <= config.MAX_WORDS_ELLIPSIS
             and bool(ECHO_QUESTION.match(text[question_start:].lower())),
         )
@@ -213,13 +225,36 @@ class Reader:
                 return clause_start
         return start
 
-    def named_topics(self, message: dict, question_start: int) -> Tuple[List[str], int]:
-        """Topics named in the message: those in the question first, then the story's, the latest first."""
-        in_question, in_story = [], []
+    def mentions(self, message: dict, last_answer: Optional[str] = None) -> List[Tuple[int, str]]:
+        """(where, topic) of each topic the message names. A word that names a topic only on its article's ground
+        ("injections", knowledge/topics.yml `article_terms`) names it where the message's other topics, else the
+        last answer, are from that article."""
+        found = []
         for entity in message.get("entities") or []:
             topic = self.kb.topic_for_term(entity.get("value", ""))
             if topic:
-                (in_question if entity.get("start", question_start) >= question_start else in_story).append(topic)
+                found.append((entity.get("start", 0), topic))
+        named_article = next(filter(None, (self.kb.article_of_topic(t) for _, t in found)), None)
+        ground = named_article or self.kb.article_of(last_answer)
+        text = (message.get("text") or "").lower()
+        for topic, words in self.article_words.items():
+            if ground == self.kb.article_of_topic(topic) and topic not in {t for _, t in found}:
+                found += [(m.start(), topic) for m in words.finditer(text)][:1]
+        return sorted(found)
+
+    def set_aside(self, text: str, mentions: List[Tuple[int, str]]) -> List[str]:
+        """Things a list names (a treatment, a medication) that the message sets aside as what it does not ask
+        about ("besides the jabs, what else helps?"), and names nowhere else ("does botox have anything in it
+        besides the toxin?" asks about Botox)."""
+        ends = {m.end() for m in SETTING_ASIDE.finditer(text.lower())}
+        aside = {topic for start, topic in mentions if start in ends} - {t for start, t in mentions if start not in ends}
+        return [t for t in aside if self.kb.topics[t].answers[0] in self.listed]
+
+    def named_topics(self, mentions: List[Tuple[int, str]], question_start: int) -> Tuple[List[str], int]:
+        """Topics named in the message: those in the question first, then the story's, the latest first."""
+        in_question, in_story = [], []
+        for start, topic in mentions:
+            (in_question if start >= question_start else in_story).append(topic)
         in_question = list(dict.fromkeys(in_question))
         in_story = [t for t in dict.fromkeys(reversed(in_story)) if t not in in_question]
         return in_question + in_story, len(in_question)

@@ -1253,6 +1253,37 @@ async def test_a_listed_thing_and_a_side_of_it_lead_to_the_answer_the_classifier
     assert message["custom"]["answer_id"] == "cd_botox_what"  # another topic's answer: the place decides
 
 
+@pytest.mark.parametrize("text, terms, slots, named", [
+    # "injections" with torticollis, or after an answer of the dystonia article, are Botox
+    ("the neurologist mentioned injections for his torticollis", ["torticollis"], {}, ["botox", "cervical_dystonia"]),
+    ("how often would he need the injections", [], {"topic": "cervical_dystonia", "last_answer": "cd_treatments"},
+     ["botox"]),
+    # for back spasms they may be trigger points or prolotherapy: no topic of their own
+    ("are injections any good for back spasms", ["spasms"], {}, ["muscle_spasms"]),
+    ("how often would he need the injections", [], {"topic": "muscle_spasms", "last_answer": "ms_take_anything"}, []),
+    ("how often would he need the injections", [], {}, []),
+])
+def test_a_word_names_a_topic_only_on_its_articles_ground(make_tracker, text, terms, slots, named):
+    from actions.reading import reader
+
+    turn = reader().read(make_tracker([("cd_what_is", 0.5)], text, topic_entities(text, *terms), slots))
+    assert turn.named == named
+
+
+@pytest.mark.parametrize("text, terms, expected", [
+    ("is there anything besides botox for neck dystonia", ["botox", "neck dystonia"], "cd_treatments"),
+    ("what else is on the list apart from baclofen", ["baclofen"], "cd_oral_medications"),
+    # it asks about the thing it names of the same list, or about the one it names twice: not the list
+    ("can i take tablets instead of botox", ["tablets", "botox"], None),
+    ("does botox have anything in it besides the toxin", ["botox", "toxin"], None),
+])
+async def test_besides_a_listed_thing_asks_for_its_list(dispatcher, make_tracker, text, terms, expected):
+    ranking = [("cd_botox_with_pills", 0.8), ("cd_botox_what", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms)))
+    got = message["custom"]["answer_id"]
+    assert got == expected if expected else got != "cd_treatments", got
+
+
 async def test_two_unsure_readings_that_agree_give_their_answer_in_a_conversation(dispatcher, make_tracker, monkeypatch):
     """"so they're just overworked?" after why muscles feel tight: the classifier leans to muscles tiring out, short
     of confident, and the turn read with the conversation's topic reads closest to the same answer."""
