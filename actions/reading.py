@@ -149,14 +149,14 @@ class Reader:
         last_answer = tracker.get_slot("last_answer")
         mentions = self.mentions(message, last_answer)
         named, in_question = self.named_topics(mentions, question_start)
-        screening = screener().screen(text)
+        context = [t for t in [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])] if t]
+        screening = screener().screen(text, context)
         if screening.handoff and question_start and "?" in text[question_start:]:
             # "He's booked in with a neurologist. How do they diagnose it?" asks for no person: the question decides
             screening = replace(screening, handoff=screener().screen(text[question_start:]).handoff)
         top = message.get("intent") or {}
         confidence = top.get("confidence") or 0.0
         said_emergency = top.get("name") == EMERGENCY and confidence >= config.EMERGENCY_MIN_CONFIDENCE
-        context = [t for t in [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])] if t]
         question = RELATIVE_THAT.sub(
             lambda m: m.group() if m.group(1) in NO_ANTECEDENT else m.group(1) + " ", text[question_start:].lower())
         words = set(re.findall(r"[a-z]+", THERE_IS.sub(" ", question)))

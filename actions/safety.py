@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import yaml
 from spacy.tokens import Doc, Span
@@ -76,6 +76,11 @@ class Screener:
         self.asks_else = {kind: self._words(words) for kind, words in spec.get("refer_asks_else", {}).items()}
         for kind, rules in spec["refer"].items():
             self.rules[kind] = self._add_rules(kind, rules)
+        # kind -> the topics on which its conversation rules refer ("should I stop it?" after baclofen)
+        self.refer_topics: Dict[str, set] = {}
+        for kind, spec_of_kind in (spec.get("refer_in_conversation") or {}).items():
+            self.refer_topics[kind] = set(spec_of_kind["topics"])
+            self.rules[f"{kind}_in_conversation"] = self._add_rules(f"{kind}_in_conversation", spec_of_kind["rules"])
         self.rules["handoff"] = self._add_rules("handoff", spec["handoff"])
         self._add_rules("past", spec["past_markers"])
         self._add_rules("general", spec["general_question"])
@@ -223,9 +228,10 @@ class Screener:
         signs = (t for t in doc if t.lemma_ in self.serious_signs or t.lower_ in self.serious_signs)
         return any(not self._negated(doc[t.i : t.i + 1], "") for t in signs)
 
-    def screen(self, text: str) -> Screening:
+    def screen(self, text: str, topics: Sequence[str] = ()) -> Screening:
         """Screen the folded text, so that fullwidth letters, look-alikes from other scripts, accents and
-        invisible fillers ("brеathe" with a Cyrillic "е") hide no red flag."""
+        invisible fillers ("brеathe" with a Cyrillic "е") hide no red flag. `topics` are the conversation's, on
+        which some questions are referred that name no medication ("should I stop it?" after baclofen)."""
         text = fold(text).lower()
         for typo, meant in self.rewrites:
             text = typo.sub(meant, text)
@@ -264,6 +270,8 @@ class Screener:
 
         levels = {name: status(name) for name in self.categories}
         refer = next((kind for kind in self.refer_kinds if status(kind) == "current"), None)
+        refer = refer or next((kind for kind, on in self.refer_topics.items()
+                               if set(topics) & on and status(f"{kind}_in_conversation") == "current"), None)
         return Screening(
             emergencies=tuple(n for n, s in levels.items() if s == "current"),
             history=tuple(n for n, s in levels.items() if s == "history"),

@@ -168,6 +168,19 @@ def test_general_medication_questions_are_not_referred(text):
     assert screen(text).refer is None
 
 
+@pytest.mark.parametrize("text, topics, kind", [
+    ("should i just stop it if it makes me foggy", ["clonazepam"], "ask_dosage"),
+    ("should i stop it then?", ["muscle_spasms", "oral_medications"], "ask_dosage"),
+    ("can he come off them", ["baclofen"], "ask_dosage"),
+    # the same words on no medication, or without a conversation, or of something else
+    ("should i stop it then?", ["massage"], None),
+    ("should i stop it then?", [], None),
+    ("can i stop them coming back", ["baclofen"], None),
+])
+def test_stopping_it_in_a_conversation_on_a_medication_is_referred(text, topics, kind):
+    assert screener().screen(text, topics).refer == kind
+
+
 @pytest.mark.parametrize(
     "text",
     [
