@@ -574,7 +574,7 @@ class ActionRespond(Action):
         if not topic:
             return []
         earlier: List[str] = []
-        for candidate in [*turn.named, *turn.context]:
+        for candidate in [*turn.named, *turn.conversation]:
             if candidate and candidate != topic and candidate not in earlier:
                 earlier.append(candidate)
         return [SlotSet("topic", topic), SlotSet("earlier_topics", earlier[:MAX_EARLIER_TOPICS])]

@@ -45,6 +45,10 @@ NO_ANTECEDENT = set(
 # "Besides the jabs, what else helps?": the topic named next is what the question does not ask about.
 SETTING_ASIDE = re.compile(
     r"\b(?:besides|apart from|aside from|other than|except(?: for)?|instead of|not counting)\s+(?:(?:the|my|his|her|your|those|these)\s+)?")
+# "Different question, ...", "unrelated but ...": a turn that says it starts afresh is read as a first question.
+SWITCH = r"(?:(?:completely|totally|slightly|somewhat|a|an|one|bit of an?)\s+)*(?:different|unrelated|new|separate|random|another|other)\s+(?:question|topic|subject|thing)"
+FRESH_QUESTION = re.compile(
+    rf"^\W*(?:(?:ok|okay|so|and|also|right|oh|now|sorry|but)\W+)*(?:{SWITCH}|unrelated|off[- ]topic|changing (?:the )?subject|change of subject|on another note)\b")
 # "Is there ...", "there are ...": no "there" that points back.
 THERE_IS = re.compile(r"\b(?:is|are|was|were|be)\s+there\b|\bthere(?:'s|s|\s+is|\s+are|\s+was|\s+were)\b")
 # "The second one", "the last one?": a thing the last answer listed (its `items` in knowledge/answers.yml).
@@ -92,6 +96,7 @@ class Turn:
     not_meant: Tuple[str, ...] = ()  # answers a turn asking for another one does not mean
     echo: bool = False  # a short question that leaves its question word at the end ("a symptom of what?")
     set_aside: Tuple[str, ...] = ()  # topics the question names as what it does not ask about ("besides botox")
+    conversation: Tuple[str, ...] = ()  # the conversation's topics, also where a fresh question reads without them
 
     @property
     def topics_in_focus(self) -> List[str]:
@@ -146,11 +151,13 @@ class Reader:
         message = tracker.latest_message or {}
         text = message.get("text") or ""
         question_start = self.question_start(text)
-        last_answer = tracker.get_slot("last_answer")
+        conversation = [t for t in [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])] if t]
+        fresh = bool(FRESH_QUESTION.match(text.lower()))  # "different question, ...": no context to read with
+        last_answer = None if fresh else tracker.get_slot("last_answer")
+        context = [] if fresh else conversation
         mentions = self.mentions(message, last_answer)
         named, in_question = self.named_topics(mentions, question_start)
-        context = [t for t in [tracker.get_slot("topic"), *(tracker.get_slot("earlier_topics") or [])] if t]
-        screening = screener().screen(text, context)
+        screening = screener().screen(text, conversation)
         if screening.handoff and question_start and "?" in text[question_start:]:
             # "He's booked in with a neurologist. How do they diagnose it?" asks for no person: the question decides
             screening = replace(screening, handoff=screener().screen(text[question_start:]).handoff)
@@ -184,6 +191,7 @@ class Reader:
             listing=listing if meant_item else None,
             not_meant=not_meant,
             set_aside=set_aside,
+            conversation=tuple(conversation),
             echo=bool(context) and len(text[question_start:].split()) <= config.MAX_WORDS_ELLIPSIS
             and bool(ECHO_QUESTION.match(text[question_start:].lower())),
         )

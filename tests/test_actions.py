@@ -1284,6 +1284,21 @@ async def test_besides_a_listed_thing_asks_for_its_list(dispatcher, make_tracker
     assert got == expected if expected else got != "cd_treatments", got
 
 
+@pytest.mark.parametrize("text, fresh", [
+    ("different question, my husband's back spasms come back after every massage. why?", True),
+    ("ok completely different question, does resting help a loose joint", True),
+    ("unrelated but my aunt has dystonia, can physio help her", True),
+    ("and a different kind of massage?", False), ("other tips?", False), ("is there another question i should ask?", False),
+])
+def test_a_turn_that_says_it_starts_afresh_is_read_without_the_conversation(make_tracker, text, fresh):
+    from actions.reading import reader
+
+    slots = {"topic": "home_care", "last_answer": "cd_tip_stress", "earlier_topics": ["cervical_dystonia"]}
+    turn = reader().read(make_tracker([("ms_massage", 0.5)], text, slots=slots))
+    assert (turn.context, turn.last_answer) == (([], None) if fresh else (["home_care", "cervical_dystonia"], "cd_tip_stress"))
+    assert turn.conversation == ("home_care", "cervical_dystonia")  # still there to go back to later
+
+
 async def test_two_unsure_readings_that_agree_give_their_answer_in_a_conversation(dispatcher, make_tracker, monkeypatch):
     """"so they're just overworked?" after why muscles feel tight: the classifier leans to muscles tiring out, short
     of confident, and the turn read with the conversation's topic reads closest to the same answer."""
