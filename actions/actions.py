@@ -115,6 +115,9 @@ class ActionRespond(Action):
         if (turn.screening.handoff and not self.sure_answer(turn)) or (confident and intent == HANDOFF):
             return self.handoff(dispatcher)
         if confident and intent == SYMPTOM and not turn.asks:  # told, not asked: no side of a topic in question
+            told = self.told_in_context(turn)
+            if told:  # "they come even at night when im lying still" after rest: what that means for it
+                return self.answer(dispatcher, told, turn)
             topic = (turn.named or turn.context or [None])[0]
             options = self.kb.topic_answers(topic) if topic else self.kb.messages["symptom_questions"]
             return self.offer(dispatcher, self.kb.message("symptom"), "clarify", options, turn)
@@ -182,6 +185,15 @@ class ActionRespond(Action):
         if top and best and best[0] == top and best[1] >= config.AGREED_MIN_SIMILARITY and top not in turn.not_meant:
             return top
         return None
+
+    def told_in_context(self, turn: Turn) -> Optional[str]:
+        """A symptom told in a conversation ("its mostly my calfs" after the causes of cramps) tells more of what
+        was asked: the answer the turn, read with the conversation's topics, clearly reads as
+        (config.FOLLOWUP_MIN_SIMILARITY)."""
+        if not turn.context:
+            return None
+        best = self.followups.best(turn.text, turn.topics_in_focus, self.kb.article_of(turn.last_answer))
+        return best[0] if best and best[1] >= config.FOLLOWUP_MIN_SIMILARITY else None
 
     def list_beyond(self, turn: Turn) -> Optional[str]:
         """"Besides X, what else?" asks for the list X is one of (the treatments, the medications): the answer that

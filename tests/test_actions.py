@@ -407,6 +407,20 @@ async def test_an_everyday_symptom_gets_the_topics_questions_not_an_alarm(kb, di
     assert [b["payload"][1:] for b in message["buttons"]] == kb.topic_answers("botox")[: config.MAX_CHOICES]
 
 
+async def test_a_symptom_told_in_a_conversation_gets_what_it_reads_as_there(dispatcher, make_tracker, monkeypatch):
+    """"its mostly my calfs" after the causes of cramps tells more of what was asked: poor circulation, which the
+    turn read with the conversation's topic clearly reads as; a reading short of that gets the topic's questions."""
+    slots = {"topic": "muscle_spasms", "last_answer": "cd_spasm_causes"}
+    reading = ("cd_cause_circulation", config.FOLLOWUP_MIN_SIMILARITY + 0.01, 0.1, None)
+    monkeypatch.setattr(type(followup_reader()), "best", lambda self, *args: reading)
+    message, _ = await respond(dispatcher, make_tracker([("describe_symptom", 0.9)], "its mostly my calfs", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_cause_circulation"
+    dispatcher.messages.clear()
+    reading = ("cd_cause_circulation", config.FOLLOWUP_MIN_SIMILARITY - 0.01, 0.1, None)
+    message, _ = await respond(dispatcher, make_tracker([("describe_symptom", 0.9)], "its mostly my calfs", slots=slots))
+    assert message["custom"]["kind"] == "clarify"
+
+
 async def test_an_intentional_overdose_wins_over_the_dosing_guard(dispatcher, make_tracker):
     text = "I swallowed a handful of my muscle relaxants on purpose, how much is too much?"
     message, _ = await respond(dispatcher, make_tracker([("ask_dosage", 0.9)], text))
