@@ -166,6 +166,7 @@ PATIENT_SETS = {"development": "tests/patients_dev.yml", "development 2": "tests
                 "development 8": "tests/patients_dev8.yml", "development 9": "tests/patients_dev9.yml",
                 "development 10": "tests/patients_dev10.yml", "development 11": "tests/patients_dev11.yml",
                 "development 12": "tests/patients_dev12.yml", "development 13": "tests/patients_dev13.yml",
+                "development 14": "tests/patients_dev14.yml",
                 "sealed": "tests/patients_sealed.yml", "sealed 3": "tests/patients_sealed3.yml",
                 "sealed 5": "tests/patients_sealed5.yml", "sealed 6": "tests/patients_sealed6.yml",
                 "sealed 7": "tests/patients_sealed7.yml", "sealed 8": "tests/patients_sealed8.yml",
