@@ -114,7 +114,8 @@ class ActionRespond(Action):
         # Words that ask for the clinic yield to an answer the classifier is sure of ("tips for between appointments")
         if (turn.screening.handoff and not self.sure_answer(turn)) or (confident and intent == HANDOFF):
             return self.handoff(dispatcher)
-        if confident and intent == SYMPTOM and not turn.asks:  # told, not asked: no side of a topic in question
+        # told, not asked; unless it tells of a side the articles answer ("it's making me so sleepy" after clonazepam)
+        if confident and intent == SYMPTOM and not turn.asks and not (side and side[2]):
             told = self.told_in_context(turn)
             if told:  # "they come even at night when im lying still" after rest: what that means for it
                 return self.answer(dispatcher, told, turn)

@@ -421,6 +421,14 @@ async def test_a_symptom_told_in_a_conversation_gets_what_it_reads_as_there(disp
     assert message["custom"]["kind"] == "clarify"
 
 
+async def test_a_symptom_told_of_a_side_the_articles_answer_gets_that_answer(dispatcher, make_tracker):
+    """"it's making me so sleepy" after clonazepam tells of its side effects, which the article covers."""
+    slots = {"topic": "clonazepam", "last_answer": "cd_clonazepam"}
+    tracker = make_tracker([("describe_symptom", 0.94)], "it's making me so sleepy, is that expected", slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_medication_side_effects"
+
+
 async def test_an_intentional_overdose_wins_over_the_dosing_guard(dispatcher, make_tracker):
     text = "I swallowed a handful of my muscle relaxants on purpose, how much is too much?"
     message, _ = await respond(dispatcher, make_tracker([("ask_dosage", 0.9)], text))
@@ -601,6 +609,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("can I have tablets too", "combine"), ("are there meds that people also take for seizures", None), ("can i get physio as well", "combine"),
     ("how much is prolotherapy", "cost"), ("how much would that set me back", "cost"), ("how much botox is injected", None),
     ("how much calcium should i have a day", None), ("the spasms set me back a lot", None),
+    ("it's making me so sleepy", "side_effects"), ("she seems a bit muddled since starting them", "side_effects"),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
