@@ -236,7 +236,7 @@ class Reader:
     def mentions(self, message: dict, last_answer: Optional[str] = None) -> List[Tuple[int, str]]:
         """(where, topic) of each topic the message names. A word that names a topic only on its article's ground
         ("injections", knowledge/topics.yml `article_terms`) names it where the message's other topics, else the
-        last answer, are from that article."""
+        last answer, are from that article, and the message names no treatment."""
         found = []
         for entity in message.get("entities") or []:
             topic = self.kb.topic_for_term(entity.get("value", ""))
@@ -245,8 +245,10 @@ class Reader:
         named_article = next(filter(None, (self.kb.article_of_topic(t) for _, t in found)), None)
         ground = named_article or self.kb.article_of(last_answer)
         text = (message.get("text") or "").lower()
-        for topic, words in self.article_words.items():
-            if ground == self.kb.article_of_topic(topic) and topic not in {t for _, t in found}:
+        named = {t for _, t in found}
+        for topic, words in self.article_words.items():  # not beside a treatment: "a study showing prolotherapy works"
+            if ground == self.kb.article_of_topic(topic) and topic not in named and not any(
+                    self.kb.topics[t].treats for t in named):
                 found += [(m.start(), topic) for m in words.finditer(text)][:1]
         return sorted(found)
 
