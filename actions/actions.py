@@ -32,6 +32,7 @@ CARRIED_SLOTS = ("topic", "earlier_topics", "last_answer", "listing", "disclaime
 THEY_DO = re.compile(r"\bwhat\s+(?:do|would|will|can|could)\s+they\s+(?:\w+\s+)?do\b(?!\s+(?:in|at|during|with|to)\b)")
 # What a topic is asked to cause ("can it cause headaches?", "could that give you headaches too?")
 CAUSES_WHAT = re.compile(r"\b(?:cause|causes|give|gives|bring on|brings on|lead to|leads to|trigger|triggers)\b(.+)")
+FOR_ANOTHER = re.compile(r"^\W*(?:and|or|also|what about|how about)\s+(?:for|with)\b")  # "and for loose joints?"
 ELLIPSIS = re.compile(r"\s*(?:and|or|also|what about|how about)\b", re.IGNORECASE)  # "and a bad diet?"
 MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
 knowledge_base()  # read and checked when the action server starts: contradicting knowledge files stop it here
@@ -385,6 +386,13 @@ class ActionRespond(Action):
         elliptical = ELLIPSIS.match(turn.text) and len(turn.text.split()) <= config.MAX_WORDS_ELLIPSIS
         if not named or not elliptical or self.sure_answer(turn):
             return None
+        last_topic = self.kb.answers[turn.last_answer].topic if turn.last_answer in self.kb.answers else None
+        if last_topic and last_topic != named[0] and FOR_ANOTHER.search(turn.text.lower()):
+            # "and for loose joints?" after physical therapy for dystonia: physical therapy, as the other article has it
+            there = [a for a in self.kb.topics[last_topic].answers
+                     if self.kb.article_of(a) == self.kb.article_of_topic(named[0]) != self.kb.article_of(turn.last_answer)]
+            if there:
+                return there[0]
         return self.kb.same_side(named[0], turn.last_answer)
 
     def sibling_of_last(self, turn: Turn) -> Optional[str]:

@@ -1297,6 +1297,21 @@ def test_a_word_names_a_topic_only_on_its_articles_ground(make_tracker, text, te
     assert turn.named == named
 
 
+@pytest.mark.parametrize("text, terms, last_answer, expected", [
+    # a treatment both articles speak of, asked again for a condition of the other article: its answer there
+    ("and for loose joints?", ["loose joints"], "cd_physical_therapy", "ms_physical_therapy"),
+    ("and for the neck twisting?", ["neck twisting"], "ms_physical_therapy", "cd_physical_therapy"),
+    # Botox is in one article only: the side the last answer covered, of the topic named
+    ("and for dystonia specifically?", ["dystonia"], "ms_take_anything", "cd_treatments"),
+])
+async def test_and_for_another_condition_asks_the_last_question_of_it(dispatcher, make_tracker, text, terms,
+                                                                      last_answer, expected):
+    slots = {"topic": "physical_therapy", "last_answer": last_answer}
+    tracker = make_tracker([("followup_what_about", 0.37), ("ms_why_spasms", 0.1)], text, topic_entities(text, *terms), slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == expected
+
+
 @pytest.mark.parametrize("text, terms, expected", [
     ("is there anything besides botox for neck dystonia", ["botox", "neck dystonia"], "cd_treatments"),
     ("what else is on the list apart from baclofen", ["baclofen"], "cd_oral_medications"),
