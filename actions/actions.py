@@ -389,8 +389,9 @@ class ActionRespond(Action):
         last_topic = self.kb.answers[turn.last_answer].topic if turn.last_answer in self.kb.answers else None
         if last_topic and last_topic != named[0] and FOR_ANOTHER.search(turn.text.lower()):
             # "and for loose joints?" after physical therapy for dystonia: physical therapy, as the other article has it
+            other_article = self.kb.article_of_topic(named[0])
             there = [a for a in self.kb.topics[last_topic].answers
-                     if self.kb.article_of(a) == self.kb.article_of_topic(named[0]) != self.kb.article_of(turn.last_answer)]
+                     if self.kb.article_of(a) == other_article != self.kb.article_of(turn.last_answer)]
             if there:
                 return there[0]
         return self.kb.same_side(named[0], turn.last_answer)

@@ -43,12 +43,13 @@ NO_ANTECEDENT = set(
     "of if so and but or why how what when where which who think thought mean means say said says know believe all "
     "just not then because cos since than".split())
 # "Besides the jabs, what else helps?": the topic named next is what the question does not ask about.
-SETTING_ASIDE = re.compile(
-    r"\b(?:besides|apart from|aside from|other than|except(?: for)?|instead of|not counting)\s+(?:(?:the|my|his|her|your|those|these)\s+)?")
+SETTING_ASIDE = re.compile(r"\b(?:besides|apart from|aside from|other than|except(?: for)?|instead of|not counting)"
+                           r"\s+(?:(?:the|my|his|her|your|those|these)\s+)?")
 # "Different question, ...", "unrelated but ...": a turn that says it starts afresh is read as a first question.
-SWITCH = r"(?:(?:completely|totally|slightly|somewhat|a|an|one|bit of an?)\s+)*(?:different|unrelated|new|separate|random|another|other)\s+(?:question|topic|subject|thing)"
-FRESH_QUESTION = re.compile(
-    rf"^\W*(?:(?:ok|okay|so|and|also|right|oh|now|sorry|but)\W+)*(?:{SWITCH}|unrelated|off[- ]topic|changing (?:the )?subject|change of subject|on another note)\b")
+SWITCH = (r"(?:(?:completely|totally|slightly|somewhat|a|an|one|bit of an?)\s+)*"
+          r"(?:different|unrelated|new|separate|random|another|other)\s+(?:question|topic|subject|thing)")
+FRESH_QUESTION = re.compile(rf"^\W*(?:(?:ok|okay|so|and|also|right|oh|now|sorry|but)\W+)*(?:{SWITCH}|unrelated|"
+                            r"off[- ]topic|changing (?:the )?subject|change of subject|on another note)\b")
 # "Is there ...", "there are ...": no "there" that points back.
 THERE_IS = re.compile(r"\b(?:is|are|was|were|be)\s+there\b|\bthere(?:'s|s|\s+is|\s+are|\s+was|\s+were)\b")
 # "The second one", "the last one?": a thing the last answer listed (its `items` in knowledge/answers.yml).
@@ -202,7 +203,8 @@ class Reader:
         in words, then "and the last one?"), else the last answer's."""
         if pointed_into in self.kb.answers and last_answer in self.kb.answers[pointed_into].items:
             return pointed_into
-        if last_answer in self.kb.answers and not self.kb.answers[last_answer].items and pointed_into in self.kb.answers:
+        listed_nothing = last_answer in self.kb.answers and not self.kb.answers[last_answer].items
+        if listed_nothing and pointed_into in self.kb.answers:
             return pointed_into  # "back to that list, the second option?" after another answer: the latest list
         return last_answer
 
@@ -246,9 +248,9 @@ class Reader:
         ground = named_article or self.kb.article_of(last_answer)
         text = (message.get("text") or "").lower()
         named = {t for _, t in found}
-        for topic, words in self.article_words.items():  # not beside a treatment: "a study showing prolotherapy works"
-            if ground == self.kb.article_of_topic(topic) and topic not in named and not any(
-                    self.kb.topics[t].treats for t in named):
+        beside_treatment = any(self.kb.topics[t].treats for t in named)  # "a study showing prolotherapy works"
+        for topic, words in self.article_words.items():
+            if ground == self.kb.article_of_topic(topic) and topic not in named and not beside_treatment:
                 found += [(m.start(), topic) for m in words.finditer(text)][:1]
         return sorted(found)
 
@@ -257,7 +259,8 @@ class Reader:
         about ("besides the jabs, what else helps?"), and names nowhere else ("does botox have anything in it
         besides the toxin?" asks about Botox)."""
         ends = {m.end() for m in SETTING_ASIDE.finditer(text.lower())}
-        aside = {topic for start, topic in mentions if start in ends} - {t for start, t in mentions if start not in ends}
+        elsewhere = {topic for start, topic in mentions if start not in ends}
+        aside = {topic for start, topic in mentions if start in ends} - elsewhere
         return [t for t in aside if self.kb.topics[t].answers[0] in self.listed]
 
     def named_topics(self, mentions: List[Tuple[int, str]], question_start: int) -> Tuple[List[str], int]:
