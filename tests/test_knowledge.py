@@ -218,3 +218,8 @@ def test_aspect_rule_words_are_single_tokens(kb):
 )
 def test_lay_words_reach_their_topic(kb, term, topic):
     assert kb.topic_for_term(term) == topic
+
+
+def test_words_of_everyday_talk_name_no_topic(kb):
+    # "wait am i chatting with a computer" asks whether this is a bot (tests/test_conversations.yml)
+    assert kb.topic_for_term("computer") is None
