@@ -32,8 +32,9 @@ CARRIED_SLOTS = ("topic", "earlier_topics", "last_answer", "listing", "disclaime
 THEY_DO = re.compile(r"\bwhat\s+(?:do|would|will|can|could)\s+they\s+(?:\w+\s+)?do\b(?!\s+(?:in|at|during|with|to)\b)")
 # What a topic is asked to cause ("can it cause headaches?", "could that give you headaches too?")
 CAUSES_WHAT = re.compile(r"\b(?:cause|causes|give|gives|bring on|brings on|lead to|leads to|trigger|triggers)\b(.+)")
-FOR_ANOTHER = re.compile(r"^\W*(?:and|or|also|what about|how about)\s+(?:for|with)\b")  # "and for loose joints?"
-ELLIPSIS = re.compile(r"\s*(?:and|or|also|what about|how about)\b", re.IGNORECASE)  # "and a bad diet?"
+ELLIPTICAL_OPENING = r"(?:and|or|also|what about|how about)"
+ELLIPSIS = re.compile(rf"\s*{ELLIPTICAL_OPENING}\b", re.IGNORECASE)  # "and a bad diet?"
+FOR_ANOTHER = re.compile(rf"^\W*{ELLIPTICAL_OPENING}\s+(?:for|with)\b")  # "and for loose joints?"
 MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
 knowledge_base()  # read and checked when the action server starts: contradicting knowledge files stop it here
 
@@ -180,10 +181,8 @@ class ActionRespond(Action):
         """In a conversation, the answer that both the classifier, unsure, ranks first and the turn read with the
         conversation's topics reads closest to (config.AGREED_MIN_SIMILARITY): two readings of the words alone and
         of the words in context that agree ("can physio at least stop it getting worse" after joint instability)."""
-        if not turn.context:
-            return None
         top = next((r["name"] for r in turn.ranking if r.get("name") in self.kb.answers), None)
-        best = self.followups.best(turn.text, turn.topics_in_focus, self.kb.article_of(turn.last_answer))
+        best = self.reading_in_conversation(turn)
         if top and best and best[0] == top and best[1] >= config.AGREED_MIN_SIMILARITY and top not in turn.not_meant:
             return top
         return None
@@ -192,10 +191,14 @@ class ActionRespond(Action):
         """A symptom told in a conversation ("its mostly my calfs" after the causes of cramps) tells more of what
         was asked: the answer the turn, read with the conversation's topics, clearly reads as
         (config.FOLLOWUP_MIN_SIMILARITY)."""
+        best = self.reading_in_conversation(turn)
+        return best[0] if best and best[1] >= config.FOLLOWUP_MIN_SIMILARITY else None
+
+    def reading_in_conversation(self, turn: Turn) -> Optional[Reading]:
+        """The turn read with the topics it is about (its own, else the conversation's); None in a first turn."""
         if not turn.context:
             return None
-        best = self.followups.best(turn.text, turn.topics_in_focus, self.kb.article_of(turn.last_answer))
-        return best[0] if best and best[1] >= config.FOLLOWUP_MIN_SIMILARITY else None
+        return self.followups.best(turn.text, turn.topics_in_focus, self.kb.article_of(turn.last_answer))
 
     def list_beyond(self, turn: Turn) -> Optional[str]:
         """"Besides X, what else?" asks for the list X is one of (the treatments, the medications): the answer that
