@@ -118,8 +118,9 @@ class ActionRespond(Action):
             return self.handoff(dispatcher)
         # told, not asked; unless it tells of a side the articles answer ("it's making me so sleepy" after clonazepam)
         if confident and intent == SYMPTOM and not turn.asks and not (side and side[2]):
-            told = self.told_in_context(turn)
-            if told:  # "they come even at night when im lying still" after rest: what that means for it
+            told = self.told_in_context(turn) or self.agreed_in_context(turn)
+            if told:  # "they come even at night when im lying still" after rest: what that means for it; a first
+                # "my neck is always tight and i get headaches": the answer the classifier and the meaning agree on
                 return self.answer(dispatcher, told, turn)
             topic = (turn.named or turn.context or [None])[0]
             options = self.kb.topic_answers(topic) if topic else self.kb.messages["symptom_questions"]
@@ -178,11 +179,16 @@ class ActionRespond(Action):
         return self.offer(dispatcher, self.kb.message("fallback"), "fallback", self.kb.messages["starter_questions"], turn)
 
     def agreed_in_context(self, turn: Turn) -> Optional[str]:
-        """In a conversation, the answer that both the classifier, unsure, ranks first and the turn read with the
-        conversation's topics reads closest to (config.AGREED_MIN_SIMILARITY): two readings of the words alone and
-        of the words in context that agree ("can physio at least stop it getting worse" after joint instability)."""
+        """The answer that both the classifier, unsure, ranks first and the turn read by meaning reads closest to
+        (config.AGREED_MIN_SIMILARITY): two readings that agree. In a conversation the turn is read with its
+        topics ("can physio at least stop it getting worse" after joint instability). In a first turn it is read
+        as it stands, and only where the classifier ranks nothing above that answer but a told symptom and the
+        question asks no side ("hey so my neck is always tight and i get headaches"; not "how often should i
+        book a massage?", which the articles don't answer)."""
         top = next((r["name"] for r in turn.ranking if r.get("name") in self.kb.answers), None)
-        best = self.reading_in_conversation(turn)
+        if not turn.context and (turn.sides or turn.intent not in (top, SYMPTOM)):
+            return None
+        best = self.reading_by_meaning(turn)
         if top and best and best[0] == top and best[1] >= config.AGREED_MIN_SIMILARITY and top not in turn.not_meant:
             return top
         return None
@@ -199,6 +205,10 @@ class ActionRespond(Action):
         if not turn.context:
             return None
         return self.followups.best(turn.text, turn.topics_in_focus, self.kb.article_of(turn.last_answer))
+
+    def reading_by_meaning(self, turn: Turn) -> Optional[Reading]:
+        """The turn read in its conversation, or in a first turn as it stands, against every answer."""
+        return self.reading_in_conversation(turn) if turn.context else self.followups.best_of_all(turn.text)
 
     def list_beyond(self, turn: Turn) -> Optional[str]:
         """"Besides X, what else?" asks for the list X is one of (the treatments, the medications): the answer that

@@ -53,6 +53,24 @@ class FollowupReader:
         lead = ordered[ranked[0]] - (ordered[ranked[1]] if len(ranked) > 1 else 0.0)
         return ranked[0], similarity[ranked[0]], lead, ranked[1] if len(ranked) > 1 else None
 
+    def best_of_all(self, text: str) -> Optional[Reading]:
+        """The reading of the best answer of the whole knowledge base (answer, similarity, lead, runner-up): the
+        text as it stands, for a first turn that has no conversation to be read with."""
+        return self._best_of_all(text)
+
+    @lru_cache(maxsize=64)
+    def _best_of_all(self, text: str) -> Optional[Reading]:
+        scores = self.vectors @ self.encoder.encode([text])[0]
+        ranked = np.argsort(-scores)  # phrasings, closest first: an answer's first phrasing is its best
+        if not len(ranked):
+            return None
+        best = str(self.answers[ranked[0]])
+        runner_up = next((i for i in ranked[1:] if self.answers[i] != best), None)
+        if runner_up is None:
+            return best, float(scores[ranked[0]]), float(scores[ranked[0]]), None
+        return (best, float(scores[ranked[0]]), float(scores[ranked[0]] - scores[runner_up]),
+                str(self.answers[runner_up]))
+
     def closest_of(self, text: str, answers: List[str]) -> Optional[str]:
         """Of these answers (the things a list named), the one whose phrasings the text reads clearly closest to
         (config.ITEM_MIN_LEAD ahead of the next), else None."""

@@ -1355,10 +1355,39 @@ async def test_two_unsure_readings_that_agree_give_their_answer_in_a_conversatio
     monkeypatch.setattr(type(followup_reader()), "best", lambda self, *args: ("ms_blood_supply", 0.7, 0.04, None))
     message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
     assert message["custom"]["kind"] == "clarify"
-    dispatcher.messages.clear()  # a first question: the classifier alone decides
-    monkeypatch.setattr(type(followup_reader()), "best", lambda self, *args: reading)
+    dispatcher.messages.clear()  # a first question is read as it stands: readings that disagree, "did you mean"
+    monkeypatch.setattr(type(followup_reader()), "best_of_all", lambda self, *args: ("ms_blood_supply", 0.7, 0.04, None))
     message, _ = await respond(dispatcher, make_tracker(ranking, text))
     assert message["custom"]["kind"] == "clarify"
+
+
+async def test_two_unsure_readings_that_agree_give_their_answer_in_a_first_turn(kb, dispatcher, make_tracker, monkeypatch):
+    """A first turn read as it stands against every answer: a told symptom ("my neck is always tight and i get
+    headaches") or a question the classifier leans to gets the answer both readings agree on; not where the
+    question asks a side ("how often should i book a massage?", which the articles don't answer) or the classifier
+    ranks "not covered" above the answer."""
+    symptom = "hey so my neck is always tight and i get headaches most days"
+    reader_type = type(followup_reader())
+    agreeing = ("ms_spine_instability", config.AGREED_MIN_SIMILARITY + 0.01, 0.1, None)
+    monkeypatch.setattr(reader_type, "best_of_all", lambda self, *args: agreeing)
+    told = [("describe_symptom", 0.96), ("ms_spine_instability", 0.03)]
+    message, _ = await respond(dispatcher, make_tracker(told, symptom))
+    assert message["custom"]["answer_id"] == "ms_spine_instability"
+    dispatcher.messages.clear()  # too far from it: the symptom's questions
+    monkeypatch.setattr(reader_type, "best_of_all", lambda self, *args: (
+        "ms_spine_instability", config.AGREED_MIN_SIMILARITY - 0.01, 0.1, None))
+    message, _ = await respond(dispatcher, make_tracker(told, symptom))
+    assert message["custom"]["kind"] == "clarify" and message["text"] == kb.message("symptom")
+    dispatcher.messages.clear()
+    monkeypatch.setattr(reader_type, "best_of_all", lambda self, *args: ("ms_massage", 0.8, 0.09, None))
+    side = [("ms_massage", 0.31), ("ask_not_covered", 0.22)]
+    message, _ = await respond(dispatcher, make_tracker(side, "how often should i book a massage for my back spasms"))
+    assert message["custom"]["kind"] != "answer"
+    dispatcher.messages.clear()
+    monkeypatch.setattr(reader_type, "best_of_all", lambda self, *args: ("cd_early_signs", 0.77, 0.06, None))
+    below = [("ask_not_covered", 0.35), ("cd_early_signs", 0.25)]
+    message, _ = await respond(dispatcher, make_tracker(below, "does the neck dystonia hit you all at once"))
+    assert message["custom"]["kind"] != "answer"
 
 
 async def test_a_sure_classifier_decides_over_a_reading_of_what_the_turn_points_back_at(
@@ -1462,3 +1491,12 @@ async def test_what_they_do_for_a_condition_is_how_its_doctors_treat_it(dispatch
     slots = {"topic": "cervical_dystonia", "last_answer": "cd_cure"}
     message, _ = await respond(dispatcher, make_tracker([("followup_how_it_works", 0.88)], text, slots=slots))
     assert message["custom"]["answer_id"] == expected
+
+
+def test_a_first_turn_is_read_by_meaning_against_every_answer():
+    """The whole knowledge base's reading (the real sentence vectors): a question as it stands reads closest to
+    the answer that answers it, whichever topic that answer is of."""
+    answer, similarity, lead, runner_up = followup_reader().best_of_all("how often do i have to go back for botox")
+    assert answer == "cd_botox_frequency" and similarity >= config.AGREED_MIN_SIMILARITY
+    assert lead > 0 and runner_up != answer
+    assert followup_reader().best_of_all("my neck is always tight and i get headaches")[0] == "ms_spine_instability"
