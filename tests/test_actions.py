@@ -909,6 +909,18 @@ async def test_a_thing_the_last_answer_listed_is_found_by_its_place(dispatcher, 
 
 
 @pytest.mark.parametrize("text, expected", [
+    ("what was the third one?", "cd_cause_electrolytes"),
+    ("tell me more about the last one", "cd_cause_nutrition"),
+])
+async def test_a_cause_the_causes_of_cramps_listed_is_found_by_its_place(dispatcher, make_tracker, text, expected):
+    """The causes of muscle spasms are a list too (`items`, in the order the answer names them): "the third one"
+    is low electrolytes."""
+    slots = {"topic": "muscle_spasms", "last_answer": "cd_spasm_causes"}
+    message, _ = await respond(dispatcher, make_tracker([("cd_spasm_causes", 0.5)], text, slots=slots))
+    assert message["custom"]["answer_id"] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
     ("go on then, the one about eating", "cd_tip_hydration_diet"),
     ("and the heat pad one?", "cd_tip_heat"),
     ("what did it say in the stress one", "cd_tip_stress"),
