@@ -467,14 +467,20 @@ class ActionRespond(Action):
         if turn.points_back and not self.sure_answer(turn):
             best = self.followups.best(turn.text, [turn.context[0], *turn.named[: turn.in_question]], article)
             if best and best[1] >= config.POINTING_BACK_MIN_SIMILARITY and best[0] not in turn.not_meant:
-                return self.tie_broken(turn, best)
+                return self.narrowed(turn, self.tie_broken(turn, best))
         if sure and not turn.followup_aspect:
             return None
         for topic in topics:
             best = self.followups.best(turn.text, [topic], article)
             if best and best[1] >= config.FOLLOWUP_MIN_SIMILARITY and best[0] not in turn.not_meant:
-                return self.tie_broken(turn, best)
+                return self.narrowed(turn, self.tie_broken(turn, best))
         return None
+
+    def narrowed(self, turn: Turn, answer: str) -> str:
+        """Read in context, the list the last answer is one of means that one thing: "where in the body mostly?"
+        after poor circulation as a cause of cramps asks about circulation, not all the causes again. ("What else
+        causes them?", which does ask for the list, is read by the sides and the classifier before this.)"""
+        return turn.last_answer if turn.last_answer in self.kb.answers[answer].items else answer
 
     @staticmethod
     def tie_broken(turn: Turn, best: Reading) -> str:

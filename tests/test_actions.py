@@ -1512,3 +1512,17 @@ def test_a_first_turn_is_read_by_meaning_against_every_answer():
     assert answer == "cd_botox_frequency" and similarity >= config.AGREED_MIN_SIMILARITY
     assert lead > 0 and runner_up != answer
     assert followup_reader().best_of_all("my neck is always tight and i get headaches")[0] == "ms_spine_instability"
+
+
+async def test_read_in_context_the_list_the_last_answer_is_one_of_means_that_one(dispatcher, make_tracker, monkeypatch):
+    """"where in the body mostly?" after poor circulation as a cause of cramps reads closest to all the causes; it
+    asks about circulation. "What else causes them?" still gets the list: the sides read it first."""
+    slots = {"topic": "muscle_spasms", "last_answer": "cd_cause_circulation"}
+    ranking = [("followup_where", 0.92), ("cd_spasm_causes", 0.03)]
+    monkeypatch.setattr(type(followup_reader()), "best", lambda self, *args: ("cd_spasm_causes", 0.8, 0.1, None))
+    message, _ = await respond(dispatcher, make_tracker(ranking, "where in the body mostly", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_cause_circulation"
+    dispatcher.messages.clear()
+    ranking = [("followup_cause", 0.9), ("cd_spasm_causes", 0.05)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "what else can cause them?", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_spasm_causes"
