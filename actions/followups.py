@@ -62,8 +62,6 @@ class FollowupReader:
     def _best_of_all(self, text: str) -> Optional[Reading]:
         scores = self.vectors @ self.encoder.encode([text])[0]
         ranked = np.argsort(-scores)  # phrasings, closest first: an answer's first phrasing is its best
-        if not len(ranked):
-            return None
         best = str(self.answers[ranked[0]])
         runner_up = next((i for i in ranked[1:] if self.answers[i] != best), None)
         if runner_up is None:
