@@ -285,6 +285,11 @@ class ActionRespond(Action):
             candidates = [t for t in dict.fromkeys(candidates) if t]
             if side.of_last and (turn.in_question or not turn.last_answer):
                 continue  # "what else?" asks past what was just said; "what about lidocaine instead?" about lidocaine
+            listing = self.kb.listing_of(turn.last_answer) if side.of_last and side.new_answer else None
+            if listing and self.sure_answer(turn) in (None, listing):
+                # "what else could be going on?" after poor circulation as a cause: the list of causes; not "could
+                # it be a pinched nerve instead?", which the classifier is sure names another of them
+                return aspect, topics[0], listing
             # "which kind?"; "does twitching count?" names a thing, which may be a topic of its own
             if side.more_of_last and turn.last_answer and (not turn.in_question or side.names_it):
                 if side.names_it and not self.kb.says_word_of(turn.last_answer, turn.text, side.asking_words):

@@ -237,6 +237,10 @@ class KnowledgeBase:
         same_topic = [a for a in same_topic if self.answers[a].kind == "answer"]
         return same_topic[:MAX_SUGGESTIONS]
 
+    def listing_of(self, answer_id: Optional[str]) -> Optional[str]:
+        """The answer that lists this one among its things (the causes of spasms list poor circulation), if any."""
+        return next((a.id for a in self.answers.values() if answer_id in a.items), None) if answer_id else None
+
     def topic_answers(self, topic: str) -> List[str]:
         return [a.id for a in self.answers.values() if a.topic == topic and a.kind == "answer"]
 

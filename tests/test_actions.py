@@ -1369,6 +1369,7 @@ async def test_two_unsure_readings_that_agree_give_their_answer_in_a_conversatio
     assert message["custom"]["kind"] == "clarify"
     dispatcher.messages.clear()  # a first question is read as it stands: readings that disagree, "did you mean"
     monkeypatch.setattr(type(followup_reader()), "best_of_all", lambda self, *args: ("ms_blood_supply", 0.7, 0.04, None))
+    monkeypatch.setattr(type(followup_reader()), "alone", lambda self, *args: ("ms_blood_supply", 0.6, 0.0))
     message, _ = await respond(dispatcher, make_tracker(ranking, text))
     assert message["custom"]["kind"] == "clarify"
 
@@ -1526,3 +1527,24 @@ async def test_read_in_context_the_list_the_last_answer_is_one_of_means_that_one
     ranking = [("followup_cause", 0.9), ("cd_spasm_causes", 0.05)]
     message, _ = await respond(dispatcher, make_tracker(ranking, "what else can cause them?", slots=slots))
     assert message["custom"]["answer_id"] == "cd_spasm_causes"
+
+
+async def test_what_else_after_one_thing_of_a_list_asks_for_the_list(dispatcher, make_tracker):
+    """"what else could be going on?" after poor circulation as a cause of spasms asks for the other causes: the
+    list circulation is one of, not what to take for spasms; unless the classifier is sure it names another of
+    them ("could it be a pinched nerve instead?")."""
+    slots = {"topic": "muscle_spasms", "last_answer": "cd_cause_circulation"}
+    ranking = [("followup_cause", 0.3), ("ms_take_anything", 0.2)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "what else could be going on", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_spasm_causes"
+    dispatcher.messages.clear()
+    ranking = [("cd_cause_nerve_compression", 0.95), ("cd_spasm_causes", 0.03)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "could it be a pinched nerve instead", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_cause_nerve_compression"
+
+
+def test_an_answer_knows_the_list_it_is_one_of(kb):
+    assert kb.listing_of("cd_cause_circulation") == "cd_spasm_causes"
+    assert kb.listing_of("cd_baclofen") == "cd_oral_medications"
+    assert kb.listing_of("ms_massage") is None and kb.listing_of(None) is None
+
