@@ -118,7 +118,7 @@ class ActionRespond(Action):
             return self.handoff(dispatcher)
         # told, not asked; unless it tells of a side the articles answer ("it's making me so sleepy" after clonazepam)
         if confident and intent == SYMPTOM and not turn.asks and not (side and side[2]):
-            told = self.told_in_context(turn) or self.agreed_in_context(turn)
+            told = self.told_in_context(turn) or self.agreed_in_context(turn) or self.read_alone(turn)
             if told:  # "they come even at night when im lying still" after rest: what that means for it; a first
                 # "my neck is always tight and i get headaches": the answer the classifier and the meaning agree on
                 return self.answer(dispatcher, told, turn)
@@ -168,6 +168,9 @@ class ActionRespond(Action):
         agreed = self.agreed_in_context(turn)
         if agreed:  # "so they're just overworked?" after why muscles feel tight: two unsure readings that agree
             return self.answer(dispatcher, agreed, turn)
+        alone = self.read_alone(turn)
+        if alone:  # "what should i eat to stop getting cramps": a first turn that clearly reads as one answer
+            return self.answer(dispatcher, alone, turn)
         if not (confident and intent == OUT_OF_SCOPE):
             candidates = [
                 r["name"]
@@ -191,6 +194,18 @@ class ActionRespond(Action):
         best = self.reading_by_meaning(turn)
         if top and best and best[0] == top and best[1] >= config.AGREED_MIN_SIMILARITY and top not in turn.not_meant:
             return top
+        return None
+
+    def read_alone(self, turn: Turn) -> Optional[str]:
+        """A first turn that clearly reads by meaning alone as asking one answer ("what should i eat to stop getting
+        cramps"): close to its phrasings (config.ALONE_MIN_SIMILARITY) and clearly closer to them than to any
+        question without an answer (config.ALONE_MIN_LEAD). Not where the classifier is confident that a turn that
+        names nothing of ours is off-topic: the projection can place "what should i name my puppy" near an answer."""
+        if turn.context or (turn.confident and turn.intent == OUT_OF_SCOPE and not turn.named):
+            return None
+        answer, similarity, lead = self.followups.alone(turn.text)
+        if similarity >= config.ALONE_MIN_SIMILARITY and lead >= config.ALONE_MIN_LEAD and answer not in turn.not_meant:
+            return answer
         return None
 
     def told_in_context(self, turn: Turn) -> Optional[str]:

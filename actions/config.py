@@ -48,6 +48,11 @@ CONVERSATION_ARTICLE_BONUS = _float("CONVERSATION_ARTICLE_BONUS", 0.06)
 # Where nothing else answers a turn in a conversation, the classifier's best answer is given when the turn read with
 # the conversation's topics reads closest to the same answer, from this cosine similarity.
 AGREED_MIN_SIMILARITY = _float("AGREED_MIN_SIMILARITY", 0.65)
+# A first turn that nothing else answers, read alone by meaning in the projection that sets the answers apart
+# (actions/followups.py), is answered from this similarity, when it reads at least the lead closer to the answer
+# than to any question without an answer (not covered, off-topic).
+ALONE_MIN_SIMILARITY = _float("ALONE_MIN_SIMILARITY", 0.70)
+ALONE_MIN_LEAD = _float("ALONE_MIN_LEAD", 0.10)
 # Two answers whose readings in context lie closer than this are a tie, which the classifier breaks.
 TIE_MAX_LEAD = _float("TIE_MAX_LEAD", 0.01)
 # An elliptical turn ("and a bad diet?", "what about ALS?") of at most this many words asks the last question

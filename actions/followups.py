@@ -2,6 +2,10 @@
 that?" say what they ask but not about what. The turn is read again with each of the conversation's topics
 spelled out ("how long does that last? Botox (Xeomin) injections"), and compared by meaning (all-MiniLM-L6-v2,
 nlu/encoder.py) with the training phrasings of that topic's answers (models/phrasings.npz, built by `make`).
+
+A first turn that nothing else answers is read alone, in a projection of the same vectors that sets the answers
+apart (scripts/build_phrase_index.py), against every answer's phrasings and those of questions without an answer
+(which the articles don't answer, or off-topic).
 """
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +20,8 @@ from nlu.encoder import encoder
 PHRASINGS_FILE = Path(__file__).resolve().parent.parent / "models" / "phrasings.npz"
 # (answer, similarity, lead over the next answer, the next answer)
 Reading = Tuple[str, float, float, Optional[str]]
+# (answer, similarity, lead over the closest question without an answer)
+LoneReading = Tuple[str, float, float]
 
 
 class FollowupReader:
@@ -23,6 +29,9 @@ class FollowupReader:
         index = np.load(path)
         self.vectors = index["vectors"].astype(np.float32)
         self.answers = index["answers"]
+        self.projection = index["projection"]
+        self.projected, self.projected_labels = index["projected"], index["projected_labels"]
+        self.unanswered = ~np.isin(self.projected_labels, self.answers)  # not covered or off-topic
         self.kb = kb
         self.encoder = encoder()
 
@@ -60,7 +69,7 @@ class FollowupReader:
 
     @lru_cache(maxsize=64)
     def _best_of_all(self, text: str) -> Optional[Reading]:
-        scores = self.vectors @ self.encoder.encode([text])[0]
+        scores = self.vectors @ self.vector(text)
         ranked = np.argsort(-scores)  # phrasings, closest first: an answer's first phrasing is its best
         best = str(self.answers[ranked[0]])
         runner_up = next((i for i in ranked[1:] if self.answers[i] != best), None)
@@ -68,6 +77,22 @@ class FollowupReader:
             return best, float(scores[ranked[0]]), float(scores[ranked[0]]), None
         return (best, float(scores[ranked[0]]), float(scores[ranked[0]] - scores[runner_up]),
                 str(self.answers[runner_up]))
+
+    @lru_cache(maxsize=64)
+    def alone(self, text: str) -> LoneReading:
+        """A turn read by meaning alone, in the projection that sets the answers apart: the answer whose
+        phrasings it reads closest to, that similarity, and how much closer than to any question without an
+        answer."""
+        projected = self.vector(text) @ self.projection
+        scores = self.projected @ (projected / max(float(np.linalg.norm(projected)), 1e-12))
+        best = int(np.argmax(np.where(self.unanswered, -np.inf, scores)))
+        similarity = float(scores[best])
+        return str(self.projected_labels[best]), similarity, similarity - float(scores[self.unanswered].max())
+
+    @lru_cache(maxsize=64)
+    def vector(self, text: str) -> np.ndarray:
+        """The text's sentence vector; a first turn may be read both as it stands and alone."""
+        return self.encoder.encode([text])[0]
 
     def closest_of(self, text: str, answers: List[str]) -> Optional[str]:
         """Of these answers (the things a list named), the one whose phrasings the text reads clearly closest to

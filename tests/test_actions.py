@@ -1548,3 +1548,49 @@ def test_an_answer_knows_the_list_it_is_one_of(kb):
     assert kb.listing_of("cd_baclofen") == "cd_oral_medications"
     assert kb.listing_of("ms_massage") is None and kb.listing_of(None) is None
 
+
+def test_a_turn_read_alone_reads_near_its_answer_or_near_the_questions_without_one():
+    """The projection that sets the answers apart (the real vectors): a first turn that asks an answer in lay words
+    reads close to it and clearly closer than to any question without an answer; one the articles don't answer
+    does not."""
+    answer, similarity, lead = followup_reader().alone("what should i eat to stop getting cramps")
+    assert answer in ("cd_cause_nutrition", "cd_tip_hydration_diet")
+    assert similarity >= config.ALONE_MIN_SIMILARITY and lead >= config.ALONE_MIN_LEAD
+    for unanswered in ("how often should i book a massage for my back spasms", "does cbd oil help with muscle spasms",
+                       "would acupuncture do anything for cervical dystonia"):
+        _, similarity, lead = followup_reader().alone(unanswered)
+        assert similarity < config.ALONE_MIN_SIMILARITY or lead < config.ALONE_MIN_LEAD
+
+
+async def test_a_first_turn_that_clearly_reads_alone_as_one_answer_gets_it(dispatcher, make_tracker, monkeypatch):
+    """A first turn that nothing else answers ("i keep getting knots in my neck no matter what i do", told, or a
+    question the classifier is unsure of) gets the answer it reads alone as, when the reading is close and clearly
+    closer than to any question without an answer; otherwise "did you mean". Never in a conversation, and never
+    for what the classifier is sure is off-topic and names nothing of ours."""
+    reader_type = type(followup_reader())
+    monkeypatch.setattr(reader_type, "best_of_all", lambda self, *args: ("cd_home_tips", 0.5, 0.01, None))
+    close = ("ms_muscle_pain_symptom", config.ALONE_MIN_SIMILARITY + 0.01, config.ALONE_MIN_LEAD + 0.01)
+    monkeypatch.setattr(reader_type, "alone", lambda self, *args: close)
+    told = [("describe_symptom", 0.6), ("ms_take_anything", 0.1)]
+    text = "i keep getting knots in my neck no matter what i do"
+    message, _ = await respond(dispatcher, make_tracker(told, text))
+    assert message["custom"]["answer_id"] == "ms_muscle_pain_symptom"
+    dispatcher.messages.clear()
+    unsure = [("ms_take_anything", 0.3), ("ms_muscle_pain_symptom", 0.25)]
+    message, _ = await respond(dispatcher, make_tracker(unsure, "why do knots keep coming back"))
+    assert message["custom"]["answer_id"] == "ms_muscle_pain_symptom"
+    dispatcher.messages.clear()  # in a conversation the turn is read with it, not alone
+    slots = {"topic": "massage", "last_answer": "ms_massage"}
+    monkeypatch.setattr(reader_type, "best", lambda self, *args: ("ms_massage", 0.5, 0.01, None))
+    message, _ = await respond(dispatcher, make_tracker(unsure, "why do knots keep coming back", slots=slots))
+    assert message["custom"]["kind"] == "clarify"
+    dispatcher.messages.clear()
+    off_topic = [("out_of_scope", 0.8), ("cd_other_name", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(off_topic, "what should i name my new puppy"))
+    assert message["custom"]["kind"] == "fallback"
+    for near_unanswered in ((close[0], close[1], config.ALONE_MIN_LEAD - 0.01),
+                            (close[0], config.ALONE_MIN_SIMILARITY - 0.01, close[2])):
+        dispatcher.messages.clear()
+        monkeypatch.setattr(reader_type, "alone", lambda self, *args: near_unanswered)
+        message, _ = await respond(dispatcher, make_tracker(unsure, "why do knots keep coming back"))
+        assert message["custom"]["kind"] == "clarify"
