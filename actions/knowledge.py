@@ -253,8 +253,14 @@ class KnowledgeBase:
         return self._says_any(answer_id, named)
 
     def names_topic(self, answer_id: str, topic: str) -> bool:
-        """Whether the answer or its passages name the topic by any of its terms ("pills" for tablets too)."""
-        return self._says_any(answer_id, self.topics[topic].terms)
+        """Whether the answer or its passages name the topic by any of its terms ("pills" for tablets too), or name
+        the kind of thing it is: the topic whose own answer lists it ("oral medications" names baclofen too)."""
+        if self._says_any(answer_id, self.topics[topic].terms):
+            return True
+        listing = self.listing_of(next(iter(self.topics[topic].answers), None))
+        kind = self.answers[listing].topic if listing else None
+        # only a list that is its topic's own answer is a kind of thing ("what causes spasms" is no kind of spasm)
+        return bool(kind) and self.topics[kind].answers[0] == listing and self._says_any(answer_id, self.topics[kind].terms)
 
     def _says_any(self, answer_id: str, terms) -> bool:
         said = _normalise_term(self.said_by(answer_id))

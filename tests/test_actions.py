@@ -610,6 +610,8 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("how much is prolotherapy", "cost"), ("how much would that set me back", "cost"), ("how much botox is injected", None),
     ("how much calcium should i have a day", None), ("the spasms set me back a lot", None),
     ("it's making me so sleepy", "side_effects"), ("she seems a bit muddled since starting them", "side_effects"),
+    ("would she still need the jabs as well", "combine"), ("can i take clonazepam with it", "combine"),
+    ("could that have anything to do with it", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
@@ -1594,3 +1596,21 @@ async def test_a_first_turn_that_clearly_reads_alone_as_one_answer_gets_it(dispa
         monkeypatch.setattr(reader_type, "alone", lambda self, *args: near_unanswered)
         message, _ = await respond(dispatcher, make_tracker(unsure, "why do knots keep coming back"))
         assert message["custom"]["kind"] == "clarify"
+
+
+def test_an_answer_that_names_a_kind_of_thing_names_each_thing_of_that_kind(kb):
+    """"Can I take baclofen with it?" after Botox is answered by Botox with oral medications: baclofen is one of
+    them. Botox is one of dystonia's treatments, but no kind of dystonia: what dystonia is does not name it."""
+    assert kb.names_topic("cd_botox_with_pills", "baclofen")
+    assert not kb.names_topic("cd_botox_what", "baclofen")
+    assert not kb.names_topic("cd_what_is", "botox")
+
+
+async def test_a_treatment_taken_with_the_one_talked_about_asks_to_combine_them(dispatcher, make_tracker):
+    """"and can I take baclofen with it" after how often Botox is given: Botox with tablets, not "not covered"."""
+    slots = {"topic": "botox", "last_answer": "cd_botox_frequency"}
+    ranking = [("ask_not_covered", 0.53), ("followup_combine", 0.24), ("cd_baclofen", 0.06)]
+    entities = [{"entity": "topic", "value": "baclofen", "start": 15, "end": 23}]
+    tracker = make_tracker(ranking, "and can I take baclofen with it", entities=entities, slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_botox_with_pills"
