@@ -1531,18 +1531,18 @@ async def test_read_in_context_the_list_the_last_answer_is_one_of_means_that_one
     assert message["custom"]["answer_id"] == "cd_spasm_causes"
 
 
-async def test_what_else_after_one_thing_of_a_list_asks_for_the_list(dispatcher, make_tracker):
+@pytest.mark.parametrize("text, ranking, expected", [
+    ("what else could be going on", [("followup_cause", 0.3), ("ms_take_anything", 0.2)], "cd_spasm_causes"),
+    ("could it be a pinched nerve instead", [("cd_cause_nerve_compression", 0.95), ("cd_spasm_causes", 0.03)],
+     "cd_cause_nerve_compression"),
+])
+async def test_what_else_after_one_thing_of_a_list_asks_for_the_list(dispatcher, make_tracker, text, ranking, expected):
     """"what else could be going on?" after poor circulation as a cause of spasms asks for the other causes: the
     list circulation is one of, not what to take for spasms; unless the classifier is sure it names another of
     them ("could it be a pinched nerve instead?")."""
     slots = {"topic": "muscle_spasms", "last_answer": "cd_cause_circulation"}
-    ranking = [("followup_cause", 0.3), ("ms_take_anything", 0.2)]
-    message, _ = await respond(dispatcher, make_tracker(ranking, "what else could be going on", slots=slots))
-    assert message["custom"]["answer_id"] == "cd_spasm_causes"
-    dispatcher.messages.clear()
-    ranking = [("cd_cause_nerve_compression", 0.95), ("cd_spasm_causes", 0.03)]
-    message, _ = await respond(dispatcher, make_tracker(ranking, "could it be a pinched nerve instead", slots=slots))
-    assert message["custom"]["answer_id"] == "cd_cause_nerve_compression"
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
+    assert message["custom"]["answer_id"] == expected
 
 
 def test_an_answer_knows_the_list_it_is_one_of(kb):
