@@ -231,7 +231,7 @@ class ActionRespond(Action):
         ("can I take tablets instead of botox?")."""
         for topic in turn.set_aside:
             own = self.kb.topics[topic].answers[0]
-            listing = next((a for a, answer in self.kb.answers.items() if own in answer.items), None)
+            listing = self.kb.listing_of(own)
             others = [t for t in turn.named[: turn.in_question] if t not in turn.set_aside and t in self.kb.topics]
             if listing and not any(self.kb.topics[t].answers[0] in self.kb.answers[listing].items for t in others):
                 return listing
