@@ -612,6 +612,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("it's making me so sleepy", "side_effects"), ("she seems a bit muddled since starting them", "side_effects"),
     ("would she still need the jabs as well", "combine"), ("can i take clonazepam with it", "combine"),
     ("could that have anything to do with it", None),
+    ("can you take it with the botox jabs", "combine"), ("number 3 please", None), ("the number of sessions", "sessions"),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
@@ -901,6 +902,9 @@ async def test_a_follow_up_and_the_answer_it_means_here_are_one_reading(dispatch
     ("ok, and what is the second one?", "cd_oral_medications"),
     ("tell me about the last one", "cd_physical_therapy"),
     ("the first one please", "cd_botox_what"),
+    ("number 3 please", "cd_dbs_what"),
+    ("option two?", "cd_oral_medications"),
+    ("#1", "cd_botox_what"),
 ])
 async def test_a_thing_the_last_answer_listed_is_found_by_its_place(dispatcher, make_tracker, text, expected):
     """After the list of treatments, "the second one" is the second the answer names (`items` in answers.yml),
@@ -933,6 +937,16 @@ async def test_a_thing_the_last_answer_listed_is_found_by_its_words(dispatcher, 
     slots = {"topic": "home_care", "last_answer": "cd_home_tips"}
     message, _ = await respond(dispatcher, make_tracker([("out_of_scope", 0.4), ("cd_what_is", 0.2)], text, slots=slots))
     assert message["custom"]["answer_id"] == expected
+
+
+async def test_a_listed_thing_told_by_its_words_is_no_symptom_told(dispatcher, make_tracker):
+    """"the moving one, i struggle to move much with my hips" after the home tips points at the stretching tip,
+    though the classifier is sure a symptom is told (which would get "what would you like to know")."""
+    slots = {"topic": "home_care", "last_answer": "cd_home_tips"}
+    tracker = make_tracker([("describe_symptom", 0.95), ("cd_tip_stretching", 0.04)],
+                           "the moving one, i struggle to move much with my hips", slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_tip_stretching"
 
 
 async def test_the_other_one_or_one_no_listed_thing_reads_closest_to_is_not_told_by_its_words(kb, dispatcher, make_tracker):

@@ -33,6 +33,16 @@ def test_slots_gaps_lemmas_and_exact_words():
     assert matcher.words("past") == {"took", "pill"}
 
 
+def test_a_number_is_not_numb():
+    """spaCy's lookup table reads "number" as "numb" (more numb); actions/nlp.py's LEMMA_FIXES set it right, so
+    "number 3 please" asks no side effect and names no sign of a stroke."""
+    assert [t.lemma_ for t in NLP("number numbers numb")] == ["number", "number", "numb"]
+    matcher = RuleMatcher(NLP, 2)
+    matcher.add("numbness", "sudden|suddenly + numb|numbness")
+    assert matcher(NLP("suddenly a number of them ache")) == []
+    assert matcher(NLP("suddenly numb")) != []
+
+
 def test_it_finds_the_same_rules_as_spacys_matcher():
     screen = screener()
     ours, spacys = RuleMatcher(NLP, screen.max_gap), Matcher(NLP.vocab)
