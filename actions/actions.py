@@ -150,6 +150,9 @@ class ActionRespond(Action):
             return self.answer(dispatcher, sibling, turn)
         if turn.named and not confident and len(turn.text.split()) <= config.MAX_WORDS_NAMING_ONLY:
             return self.answer(dispatcher, self.kb.topic_answer(turn.named[0], turn.last_answer), turn)  # "and diet?"
+        close = self.close_call(turn)
+        if close:  # "so what gives them the boost" after what ligaments do: their blood supply, or prolotherapy?
+            return self.offer(dispatcher, self.kb.message("clarify"), "clarify", close, turn)
         in_context = self.in_context(turn)
         if in_context:
             return self.answer(dispatcher, in_context, turn)
@@ -472,8 +475,13 @@ class ActionRespond(Action):
 
     def in_context(self, turn: Turn) -> Optional[str]:
         """The answer a turn means in this conversation ("how long does that last?", "why is the steroid kind
-        bad?" after trigger point injections): read with each topic it names spelled out, else with each earlier
-        topic, the most recent first, and compared by meaning with that topic's phrasings. Only in a
+        bad?" after trigger point injections), from its reading in context (`context_reading`)."""
+        best = self.context_reading(turn)
+        return self.narrowed(turn, self.tie_broken(turn, best)) if best else None
+
+    def context_reading(self, turn: Turn) -> Optional[Reading]:
+        """The turn read with each topic it names spelled out, else with each earlier topic, the most recent
+        first, and compared by meaning with that topic's phrasings: the first reading close enough. Only in a
         conversation, and when the classifier is not sure enough to answer without a term, or sure only that
         this is a follow-up."""
         sure = turn.confident and turn.confidence >= config.ANSWER_MIN_CONFIDENCE_WITHOUT_TERM
@@ -487,14 +495,30 @@ class ActionRespond(Action):
         if turn.points_back and not self.sure_answer(turn):
             best = self.followups.best(turn.text, [turn.context[0], *turn.named[: turn.in_question]], article)
             if best and best[1] >= config.POINTING_BACK_MIN_SIMILARITY and best[0] not in turn.not_meant:
-                return self.narrowed(turn, self.tie_broken(turn, best))
+                return best
         if sure and not turn.followup_aspect:
             return None
         for topic in topics:
             best = self.followups.best(turn.text, [topic], article)
             if best and best[1] >= config.FOLLOWUP_MIN_SIMILARITY and best[0] not in turn.not_meant:
-                return self.narrowed(turn, self.tie_broken(turn, best))
+                return best
         return None
+
+    def close_call(self, turn: Turn) -> Optional[List[str]]:
+        """The two answers the turn read in context reads all but alike (config.CLOSE_CALL_MAX_LEAD), where the
+        classifier leans to neither (config.CLASSIFIER_LEAN): the reading is no more than a guess between them, so
+        "did you mean" either, or the classifier's best answer."""
+        best = self.context_reading(turn)
+        if not best or not best[3] or best[2] >= config.CLOSE_CALL_MAX_LEAD or best[3] in turn.not_meant:
+            return None
+        confidence = {r.get("name"): r["confidence"] for r in turn.ranking}
+        if abs(confidence.get(best[0], 0.0) - confidence.get(best[3], 0.0)) >= config.CLASSIFIER_LEAN:
+            return None  # the classifier tells them apart (`tie_broken`)
+        pair = [best[0], best[3]]
+        if turn.last_answer in pair or any(turn.last_answer in self.kb.answers[a].items for a in pair):
+            return None
+        classifier_best = next((r["name"] for r in turn.ranking if r.get("name") in self.kb.answers), None)
+        return pair + [classifier_best] if classifier_best and classifier_best not in pair else pair
 
     def narrowed(self, turn: Turn, answer: str) -> str:
         """Read in context, the list the last answer is one of means that one thing: "where in the body mostly?"

@@ -55,6 +55,10 @@ ALONE_MIN_SIMILARITY = _float("ALONE_MIN_SIMILARITY", 0.70)
 ALONE_MIN_LEAD = _float("ALONE_MIN_LEAD", 0.10)
 # Two answers whose readings in context lie closer than this are a tie, which the classifier breaks.
 TIE_MAX_LEAD = _float("TIE_MAX_LEAD", 0.01)
+# Two answers whose readings lie closer than this, where the classifier gives neither at least CLASSIFIER_LEAN more
+# than the other, are a close call: "did you mean" either, not a guess.
+CLOSE_CALL_MAX_LEAD = _float("CLOSE_CALL_MAX_LEAD", 0.02)
+CLASSIFIER_LEAN = _float("CLASSIFIER_LEAN", 0.10)
 # An elliptical turn ("and a bad diet?", "what about ALS?") of at most this many words asks the last question
 # again of another thing: the last answer's topic's answer it reads closest to, from this cosine similarity and
 # this lead over the next answer, is given.

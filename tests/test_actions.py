@@ -1531,6 +1531,22 @@ def test_a_first_turn_is_read_by_meaning_against_every_answer():
     assert followup_reader().best_of_all("my neck is always tight and i get headaches")[0] == "ms_spine_instability"
 
 
+async def test_a_close_call_between_two_readings_in_context_is_a_did_you_mean(dispatcher, make_tracker, monkeypatch):
+    """Read in context, "is that the main thing" after what to take for spasms reads all but alike as the causes
+    of spasms and as dehydration as one: no guess between them, but "did you mean" either, or the classifier's
+    best answer. With the close-call lead at zero the reading answers."""
+    slots = {"topic": "muscle_spasms", "last_answer": "ms_take_anything"}
+    ranking = [("out_of_scope", 0.3), ("ms_when_evaluated", 0.2)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "is that the main thing", slots=slots))
+    assert message["custom"]["kind"] == "clarify"
+    offered = [s["payload"] for s in message["custom"]["suggestions"]]
+    assert offered == ["/cd_spasm_causes", "/cd_cause_dehydration", "/ms_when_evaluated"]
+    dispatcher.messages.clear()
+    monkeypatch.setattr(config, "CLOSE_CALL_MAX_LEAD", 0.0)
+    message, _ = await respond(dispatcher, make_tracker(ranking, "is that the main thing", slots=slots))
+    assert message["custom"]["kind"] == "answer"
+
+
 async def test_read_in_context_the_list_the_last_answer_is_one_of_means_that_one(dispatcher, make_tracker, monkeypatch):
     """"where in the body mostly?" after poor circulation as a cause of cramps reads closest to all the causes; it
     asks about circulation. "What else causes them?" still gets the list: the sides read it first."""
