@@ -151,7 +151,7 @@ class ActionRespond(Action):
         if turn.named and not confident and len(turn.text.split()) <= config.MAX_WORDS_NAMING_ONLY:
             return self.answer(dispatcher, self.kb.topic_answer(turn.named[0], turn.last_answer), turn)  # "and diet?"
         close = self.close_call(turn)
-        if close:  # "so what gives them the boost" after what ligaments do: their blood supply, or prolotherapy?
+        if close:  # "is that the main thing" after what to take for spasms: their causes, or dehydration as one?
             return self.offer(dispatcher, self.kb.message("clarify"), "clarify", close, turn)
         in_context = self.in_context(turn)
         if in_context:
