@@ -61,6 +61,7 @@ ORDINAL = re.compile(
 NUMBERED = re.compile(r"(?:\b(?:number|no\.?|option|item)\s*|#\s*)(1|2|3|4|5|6|one|two|three|four|five|six)\b")
 ORDINAL_INDEX = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "last": -1}
 NUMBER_INDEX = {**{str(n + 1): n for n in range(6)}, **{w: n for n, w in enumerate("one two three four five six".split())}}
+PLACE_INDEX = {**ORDINAL_INDEX, **NUMBER_INDEX}
 # "The one about food", "the bow talks one": a thing the last answer listed, told by its words, not its place.
 DESCRIBED_ONE = re.compile(
     r"\bthe\s+(?:one|ones)\s+(?:about|for|with|on)\s+\w|\bthe\s+(?:[a-z'-]+\s+){1,3}(?:one|ones)\b")
@@ -219,7 +220,7 @@ class Reader:
             return None
         found = ORDINAL.search(question.lower()) or NUMBERED.search(question.lower())
         if found:
-            index = {**ORDINAL_INDEX, **NUMBER_INDEX}[found.group(1)]
+            index = PLACE_INDEX[found.group(1)]
             return items[index] if index < len(items) else None
         described = DESCRIBED_ONE.search(question.lower())
         if described and not set(described.group().split()) & NOT_DESCRIBING:
