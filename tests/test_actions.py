@@ -224,6 +224,17 @@ async def test_who_to_see_is_a_side_of_a_topic(dispatcher, make_tracker):
     assert message["custom"]["answer_id"] == "ms_when_evaluated"
 
 
+@pytest.mark.parametrize("text, topic, expected", [
+    # lay words for a doctor to see; of muscle spasms, the article on them says who should be evaluated
+    ("should he see someone about it", "cervical_dystonia", "cd_ask_doctor"),
+    ("my gp or the neuro", "cervical_dystonia", "cd_ask_doctor"),
+    ("do i need to see someone about it", "muscle_spasms", "ms_when_evaluated"),
+])
+async def test_who_to_see_in_lay_words(dispatcher, make_tracker, text, topic, expected):
+    message, _ = await respond(dispatcher, make_tracker([("out_of_scope", 0.6)], text, slots={"topic": topic}))
+    assert message["custom"]["answer_id"] == expected
+
+
 async def test_is_it_any_good_gets_the_named_topics_answer_the_classifier_leans_to(dispatcher, make_tracker):
     ranking = [("cd_tip_stretching", 0.38), ("ask_not_covered", 0.19), ("followup_what_about", 0.17)]
     stretching = [{"entity": "topic", "value": "stretching", "start": 4, "end": 14}]
@@ -613,6 +624,9 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("would she still need the jabs as well", "combine"), ("can i take clonazepam with it", "combine"),
     ("could that have anything to do with it", None),
     ("can you take it with the botox jabs", "combine"), ("number 3 please", None), ("the number of sessions", "sessions"),
+    ("should he see someone about it", "who_to_see"), ("whos the right person to see about that", "who_to_see"),
+    ("my gp or the neuro", "who_to_see"), ("what other ones are on the list", "alternatives"),
+    ("and the other one?", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
@@ -1043,6 +1057,7 @@ async def test_an_echo_of_the_last_answer_asks_for_more_of_it(dispatcher, make_t
 @pytest.mark.parametrize("text, slots, expected", [
     ("ok and what else can I do", {"topic": "home_care", "last_answer": "cd_tip_stress"}, "cd_home_tips"),
     ("what are the other options", {"topic": "baclofen", "last_answer": "cd_baclofen"}, "cd_oral_medications"),
+    ("ok and the other ones on that list?", {"topic": "clonazepam", "last_answer": "cd_clonazepam"}, "cd_oral_medications"),
     ("is there something longer lasting", {"topic": "trigger_point_injections",
                                            "last_answer": "ms_trigger_point_injections"}, "ms_prolotherapy_what"),
     # the tips were the last answer: what else there is for the condition they help with
