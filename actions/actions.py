@@ -36,6 +36,9 @@ ELLIPTICAL_OPENING = r"(?:and|or|also|what about|how about)"
 ELLIPSIS = re.compile(rf"\s*{ELLIPTICAL_OPENING}\b", re.IGNORECASE)  # "and a bad diet?"
 FOR_ANOTHER = re.compile(rf"^\W*{ELLIPTICAL_OPENING}\s+(?:for|with)\b")  # "and for loose joints?"
 MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
+# Words of chat that name nothing to combine ("can we do both at once lol")
+CHAT_WORDS = frozenset("""lol tho pls plz please ok okay thanks thank yeah yes u ur im hmm hm um uh ah oh
+actually really just also too going back bit bother""".split())
 knowledge_base()  # read and checked when the action server starts: contradicting knowledge files stop it here
 
 
@@ -53,6 +56,8 @@ class ActionRespond(Action):
         self.reader = reader()  # built once, when the action server starts
         self.followups = followup_reader()
         self.safety_rules = screener()
+        self.term_words = {w for t in self.kb.topics.values() for term in t.terms
+                           for w in re.findall(r"[a-z]+", term.lower())}  # words of the topics' names
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
@@ -349,9 +354,20 @@ class ActionRespond(Action):
         if not side.pairs:
             return True
         others = [other for other in turn.named[: turn.in_question] if other != topic]
+        if not others and self.names_something_unsaid(answer_id, side, turn):
+            return False  # "can I have grapefruit juice with them?" after the tablets: not Botox with pills
         if not others and turn.points_back and turn.context and turn.context[0] != topic:
             others = turn.context[:1]  # "and physical therapy alongside it?" after Botox: physio with Botox
         return all(self.kb.names_topic(answer_id, other) for other in others)
+
+    def names_something_unsaid(self, answer_id: str, side: Aspect, turn: Turn) -> bool:
+        """The question names a thing that is no topic (neither a term nor a word the side asks with) and that the
+        answer never says: "grapefruit juice", "a drink"."""
+        from spacy.lang.en.stop_words import STOP_WORDS
+
+        unnaming = STOP_WORDS | side.asking_words | self.term_words | CHAT_WORDS
+        words = [w for w in re.findall(r"[a-z]+", turn.text[turn.question_start :].lower()) if w not in unnaming]
+        return bool(words) and not self.kb.says_word_of(answer_id, " ".join(words))
 
     @staticmethod
     def reason_of_last(turn: Turn) -> Optional[str]:

@@ -1659,3 +1659,22 @@ async def test_a_treatment_taken_with_the_one_talked_about_asks_to_combine_them(
     tracker = make_tracker(ranking, "and can I take baclofen with it", entities=entities, slots=slots)
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["answer_id"] == "cd_botox_with_pills"
+
+
+@pytest.mark.parametrize("text, terms, expected", [
+    # a thing to combine that is no topic and that the answer never says: not Botox with pills
+    ("can I have grapefruit juice with them", (), None),
+    ("can i have a drink with them", (), None),
+    # the thing named is a topic, or only words of asking and of chat: the answer on combining them
+    ("can i take them with my botox", ("botox",), "cd_botox_with_pills"),
+    ("going back a bit, can i take anything alongside the jabs", ("jabs",), "cd_botox_with_pills"),
+    ("can i take them together", (), "cd_botox_with_pills"),
+])
+async def test_combining_with_something_the_articles_never_name_is_not_covered(dispatcher, make_tracker, text, terms,
+                                                                                expected):
+    slots = {"topic": "oral_medications", "earlier_topics": ["botox"], "last_answer": "cd_oral_medications"}
+    ranking = [("followup_combine", 0.6), ("ask_not_covered", 0.2)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots))
+    assert message["custom"]["answer_id"] == expected
+    if expected is None:
+        assert message["custom"]["kind"] == "not_covered" and not message["custom"]["citations"]
