@@ -181,8 +181,8 @@ def test_the_training_snippet_keeps_awkward_messages_to_one_line_each():
 def test_a_hundred_thousand_messages_are_reported_within_ten_seconds(tmp_path, kb):
     """20,000 conversations of 5 messages, each reply stored as the server does (text bubble + custom).
 
-    The limit is on the CPU time of this process (SQLite runs in it), not the wall clock: another job on a 2-core
-    machine (CI once ran beside an evaluation) stretched 3 s of work to 10.05 s of wall time."""
+    The limit is on the CPU time of this process (SQLite runs in it), not the wall clock: in one CI run another
+    job on the 2-core machine stretched about 3 s of work to 10.05 s of wall time."""
     rng = random.Random(7)
     answers, passages = list(kb.answers), list(kb.passages)
     subjects = ["botox", "parking", "insurance", "my appointment", "the clinic", "physio", "a sick note", "wifi",
