@@ -56,8 +56,7 @@ class ActionRespond(Action):
         self.reader = reader()  # built once, when the action server starts
         self.followups = followup_reader()
         self.safety_rules = screener()
-        self.term_words = {w for t in self.kb.topics.values() for term in t.terms
-                           for w in re.findall(r"[a-z]+", term.lower())}  # words of the topics' names
+        self.naming_nothing = self.words_naming_nothing()  # for names_something_unsaid, built once
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
@@ -363,11 +362,16 @@ class ActionRespond(Action):
     def names_something_unsaid(self, answer_id: str, side: Aspect, turn: Turn) -> bool:
         """The question names a thing that is no topic (neither a term nor a word the side asks with) and that the
         answer never says: "grapefruit juice", "a drink"."""
+        words = [w for w in re.findall(r"[a-z]+", turn.text[turn.question_start :].lower())
+                 if w not in self.naming_nothing and w not in side.asking_words]
+        return bool(words) and not self.kb.says_word_of(answer_id, " ".join(words))
+
+    def words_naming_nothing(self) -> frozenset:
+        """Small words, words of chat and the words of the topics' own terms."""
         from spacy.lang.en.stop_words import STOP_WORDS
 
-        unnaming = STOP_WORDS | side.asking_words | self.term_words | CHAT_WORDS
-        words = [w for w in re.findall(r"[a-z]+", turn.text[turn.question_start :].lower()) if w not in unnaming]
-        return bool(words) and not self.kb.says_word_of(answer_id, " ".join(words))
+        terms = {w for t in self.kb.topics.values() for term in t.terms for w in re.findall(r"[a-z]+", term.lower())}
+        return frozenset(STOP_WORDS | CHAT_WORDS | terms)
 
     @staticmethod
     def reason_of_last(turn: Turn) -> Optional[str]:
