@@ -71,8 +71,10 @@ def terms_pipeline(terms_by_topic: Dict[str, Iterable[str]]) -> Language:
 
 
 # The lookup table's readings that mislead the rules: "number" is "numb" in it (more numb), so "number 3
-# please" read as numbness, a side effect asked about, and as a sign of a stroke.
-LEMMA_FIXES = {"number": "number"}
+# please" read as numbness, a side effect asked about, and as a sign of a stroke; the ordinals are digits in it
+# ("second" is "2"), so "my head has turned for 2 years" read as a headache that came on within seconds.
+ORDINALS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth".split()
+LEMMA_FIXES = {"number": "number", **{ordinal: ordinal for ordinal in ORDINALS}}
 
 
 def lemma_pipeline() -> Language:

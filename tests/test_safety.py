@@ -140,6 +140,14 @@ def test_cannot_breathe_is_not_mistaken_for_a_negation():
     assert screen("I cannot breathe").emergencies == ("breathing",)
 
 
+def test_a_number_is_no_ordinal_and_no_headache_within_seconds():
+    """spaCy's lookup lemma of "second" is "2": a head turning "for 2 years" was a thunderclap headache."""
+    assert not screen("my husband's head turns on its own to the left, its been getting worse for about 2 years").emergencies
+    assert not screen("my head keeps tilting, 3 years now, is that how it starts").emergencies
+    assert screen("the pain in my head came on within a second").emergencies == ("headache_meningitis",)
+    assert screen("my head exploded in seconds").emergencies == ("headache_meningitis",)
+
+
 @pytest.mark.parametrize(
     "text, kind",
     [
