@@ -180,6 +180,10 @@ def test_general_medication_questions_are_not_referred(text):
     ("should i just stop it if it makes me foggy", ["clonazepam"], "ask_dosage"),
     ("should i stop it then?", ["muscle_spasms", "oral_medications"], "ask_dosage"),
     ("can he come off them", ["baclofen"], "ask_dosage"),
+    ("can we lower it", ["clonazepam"], "ask_dosage"),
+    ("should he just cut them in half then", ["oral_medications"], "ask_dosage"),
+    ("can i just quit them", ["baclofen"], "ask_dosage"),
+    ("can i lower it with stretching", ["massage"], None),
     # the same words on no medication, or without a conversation, or of something else
     ("should i stop it then?", ["massage"], None),
     ("should i stop it then?", [], None),
