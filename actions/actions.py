@@ -158,6 +158,8 @@ class ActionRespond(Action):
         if close:  # "is that the main thing" after what to take for spasms: their causes, or dehydration as one?
             return self.offer(dispatcher, self.kb.message("clarify"), "clarify", close, turn)
         in_context = self.in_context(turn)
+        if in_context and self.readings_disagree(turn, in_context):  # a guess: offered, not asserted
+            return self.offer(dispatcher, self.kb.message("clarify"), "clarify", self.guesses(turn, in_context), turn)
         if in_context:
             return self.answer(dispatcher, in_context, turn)
         if confident and intent in self.kb.answers and self.sure_enough(turn):
@@ -498,6 +500,23 @@ class ActionRespond(Action):
         bad?" after trigger point injections), from its reading in context (`context_reading`)."""
         best = self.context_reading(turn)
         return self.narrowed(turn, self.tie_broken(turn, best)) if best else None
+
+    def readings_disagree(self, turn: Turn, answer: str) -> bool:
+        """The classifier reads the turn as asking an answer of its own (config.OPINION_MIN_CONFIDENCE), ranks the
+        reading in context's answer nowhere near it (not among its config.CLASSIFIER_SEES best answers), and the
+        reading is not close (config.CONTEXT_CLOSE_SIMILARITY). In conversations that no rule was written from,
+        such readings were wrong more often than right."""
+        if turn.intent not in self.kb.answers or turn.confidence < config.OPINION_MIN_CONFIDENCE:
+            return False  # "what is it for anyway?" after baclofen: the classifier reads no answer in it
+        seen = [r["name"] for r in turn.ranking if r.get("name") in self.kb.answers][: config.CLASSIFIER_SEES]
+        reading = self.context_reading(turn)
+        return answer not in seen and bool(reading) and reading[1] < config.CONTEXT_CLOSE_SIMILARITY
+
+    def guesses(self, turn: Turn, answer: str) -> List[str]:
+        """What a turn the readings disagree on may ask: the reading in context's answer, its runner-up and the
+        classifier's answer."""
+        reading = self.context_reading(turn)
+        return [a for a in dict.fromkeys([answer, reading[3] if reading else None, turn.intent]) if a]
 
     def context_reading(self, turn: Turn) -> Optional[Reading]:
         """The turn read with each topic it names spelled out, else with each earlier topic, the most recent

@@ -53,6 +53,12 @@ AGREED_MIN_SIMILARITY = _float("AGREED_MIN_SIMILARITY", 0.65)
 # than to any question without an answer (not covered, off-topic).
 ALONE_MIN_SIMILARITY = _float("ALONE_MIN_SIMILARITY", 0.70)
 ALONE_MIN_LEAD = _float("ALONE_MIN_LEAD", 0.10)
+# A reading in context is a guess, offered as "did you mean" and not given, where the classifier reads the turn as
+# asking another answer (from OPINION_MIN_CONFIDENCE) and ranks the reading's answer below its first CLASSIFIER_SEES
+# answers, unless the reading is at least CONTEXT_CLOSE_SIMILARITY close.
+OPINION_MIN_CONFIDENCE = _float("OPINION_MIN_CONFIDENCE", 0.35)
+CLASSIFIER_SEES = 3
+CONTEXT_CLOSE_SIMILARITY = _float("CONTEXT_CLOSE_SIMILARITY", 0.85)
 # Two answers whose readings in context lie closer than this are a tie, which the classifier breaks.
 TIE_MAX_LEAD = _float("TIE_MAX_LEAD", 0.01)
 # Two answers whose readings lie closer than this, where the classifier gives neither at least CLASSIFIER_LEAN more

@@ -686,6 +686,22 @@ async def test_an_elliptical_turn_is_read_with_the_conversation_topic(dispatcher
     assert message["custom"]["answer_id"] == "cd_levodopa"
 
 
+async def test_a_reading_in_context_the_classifier_reads_otherwise_is_offered_not_given(dispatcher, make_tracker):
+    """The classifier reads another answer (from config.OPINION_MIN_CONFIDENCE) and ranks the reading's nowhere
+    near it: a guess, so "did you mean", with the reading's answer first and the classifier's among the choices."""
+    text = "why would a doctor suggest that for the neck?"
+    ranking = [("cd_what_is", 0.45), ("cd_treatments", 0.2), ("cd_causes", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, slots={"topic": "levodopa"}))
+    payloads = [b["payload"] for b in message["buttons"]]
+    assert message["custom"]["kind"] == "clarify" and not message["custom"]["citations"]
+    assert payloads[0] == "/cd_levodopa" and "/cd_what_is" in payloads
+    # where the classifier ranks the reading's answer among its first three, the reading is answered
+    dispatcher.messages.clear()
+    ranking = [("cd_what_is", 0.45), ("cd_treatments", 0.2), ("cd_levodopa", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, slots={"topic": "levodopa"}))
+    assert message["custom"]["answer_id"] == "cd_levodopa"
+
+
 async def test_a_sure_off_topic_question_is_not_read_in_context(dispatcher, make_tracker):
     tracker = make_tracker([("out_of_scope", 0.9)], "is the weather nice today", slots={"topic": "botox"})
     message, _ = await respond(dispatcher, tracker)
