@@ -502,21 +502,23 @@ class ActionRespond(Action):
         return self.narrowed(turn, self.tie_broken(turn, best)) if best else None
 
     def readings_disagree(self, turn: Turn, answer: str) -> bool:
-        """The classifier reads the turn as asking an answer of its own (config.OPINION_MIN_CONFIDENCE), ranks the
-        reading in context's answer nowhere near it (not among its config.CLASSIFIER_SEES best answers), and the
-        reading is not close (config.CONTEXT_CLOSE_SIMILARITY). In conversations that no rule was written from,
-        such readings were wrong more often than right."""
-        if turn.intent not in self.kb.answers or turn.confidence < config.OPINION_MIN_CONFIDENCE:
-            return False  # "what is it for anyway?" after baclofen: the classifier reads no answer in it
+        """The reading in context is a guess: the classifier does not rank its answer among its first
+        config.CLASSIFIER_SEES, the reading is not close (config.CONTEXT_CLOSE_SIMILARITY), and either the turn does
+        not point back at the conversation ("that", "it", "what about ...?") or the classifier reads an answer of its own in it
+        (config.OPINION_MIN_CONFIDENCE). In conversations no rule was written from, such readings were wrong more
+        often than right; "what is it for anyway?" after baclofen points back, and the classifier reads nothing."""
         seen = [r["name"] for r in turn.ranking if r.get("name") in self.kb.answers][: config.CLASSIFIER_SEES]
         reading = self.context_reading(turn)
-        return answer not in seen and bool(reading) and reading[1] < config.CONTEXT_CLOSE_SIMILARITY
+        if not reading or {answer, reading[0]} & set(seen) or reading[1] >= config.CONTEXT_CLOSE_SIMILARITY:
+            return False
+        opinion = turn.intent in self.kb.answers and turn.confidence >= config.OPINION_MIN_CONFIDENCE
+        return opinion or not (turn.points_back or ELLIPSIS.match(turn.text))
 
     def guesses(self, turn: Turn, answer: str) -> List[str]:
         """What a turn the readings disagree on may ask: the reading in context's answer, its runner-up and the
         classifier's answer."""
         reading = self.context_reading(turn)
-        return [a for a in dict.fromkeys([answer, reading[3] if reading else None, turn.intent]) if a]
+        return [a for a in dict.fromkeys([answer, reading[3] if reading else None, turn.intent]) if a in self.kb.answers]
 
     def context_reading(self, turn: Turn) -> Optional[Reading]:
         """The turn read with each topic it names spelled out, else with each earlier topic, the most recent

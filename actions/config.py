@@ -53,9 +53,9 @@ AGREED_MIN_SIMILARITY = _float("AGREED_MIN_SIMILARITY", 0.65)
 # than to any question without an answer (not covered, off-topic).
 ALONE_MIN_SIMILARITY = _float("ALONE_MIN_SIMILARITY", 0.70)
 ALONE_MIN_LEAD = _float("ALONE_MIN_LEAD", 0.10)
-# A reading in context is a guess, offered as "did you mean" and not given, where the classifier reads the turn as
-# asking another answer (from OPINION_MIN_CONFIDENCE) and ranks the reading's answer below its first CLASSIFIER_SEES
-# answers, unless the reading is at least CONTEXT_CLOSE_SIMILARITY close.
+# A reading in context is a guess, offered as "did you mean" and not given, where the classifier ranks the reading's
+# answer below its first CLASSIFIER_SEES answers, the reading is under CONTEXT_CLOSE_SIMILARITY, and the turn does
+# not point back or the classifier reads an answer of its own in it (from OPINION_MIN_CONFIDENCE).
 OPINION_MIN_CONFIDENCE = _float("OPINION_MIN_CONFIDENCE", 0.35)
 CLASSIFIER_SEES = 3
 CONTEXT_CLOSE_SIMILARITY = _float("CONTEXT_CLOSE_SIMILARITY", 0.85)

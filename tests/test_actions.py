@@ -702,6 +702,26 @@ async def test_a_reading_in_context_the_classifier_reads_otherwise_is_offered_no
     assert message["custom"]["answer_id"] == "cd_levodopa"
 
 
+async def test_a_reading_of_a_turn_that_does_not_point_back_is_offered_unless_close(dispatcher, make_tracker, monkeypatch):
+    """A turn that neither points back nor reads as any answer to the classifier, read in context under
+    config.CONTEXT_CLOSE_SIMILARITY: "did you mean"; the same reading of a turn that says "that" is answered, and
+    so is a close one."""
+    slots = {"topic": "muscle_spasms", "last_answer": "cd_spasm_causes"}
+    ranking = [("followup_where", 0.6), ("out_of_scope", 0.2)]
+    reading = ("cd_cause_circulation", 0.78, 0.1, "cd_cause_dehydration")
+    monkeypatch.setattr(type(followup_reader()), "best", lambda self, *args: reading)
+    message, _ = await respond(dispatcher, make_tracker(ranking, "does the cold weather matter much", slots=slots))
+    assert message["custom"]["kind"] == "clarify"
+    assert [b["payload"] for b in message["buttons"]] == ["/cd_cause_circulation", "/cd_cause_dehydration"]
+    dispatcher.messages.clear()
+    message, _ = await respond(dispatcher, make_tracker(ranking, "does that matter much", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_cause_circulation"
+    dispatcher.messages.clear()
+    reading = ("cd_cause_circulation", 0.86, 0.1, "cd_cause_dehydration")
+    message, _ = await respond(dispatcher, make_tracker(ranking, "does the cold weather matter much", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_cause_circulation"
+
+
 async def test_a_sure_off_topic_question_is_not_read_in_context(dispatcher, make_tracker):
     tracker = make_tracker([("out_of_scope", 0.9)], "is the weather nice today", slots={"topic": "botox"})
     message, _ = await respond(dispatcher, tracker)
