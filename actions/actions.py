@@ -35,6 +35,8 @@ CAUSES_WHAT = re.compile(r"\b(?:cause|causes|give|gives|bring on|brings on|lead 
 ELLIPTICAL_OPENING = r"(?:and|or|also|what about|how about)"
 ELLIPSIS = re.compile(rf"\s*{ELLIPTICAL_OPENING}\b", re.IGNORECASE)  # "and a bad diet?"
 FOR_ANOTHER = re.compile(rf"^\W*{ELLIPTICAL_OPENING}\s+(?:for|with)\b")  # "and for loose joints?"
+# Sides whose words say what is asked, whatever the classifier leans to: "what do they say the real cause is then?"
+SIDES_THAT_DECIDE = ("root_cause",)
 MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
 # Words of chat that name nothing to combine ("can we do both at once lol")
 CHAT_WORDS = frozenset("""lol tho pls plz please ok okay thanks thank yeah yes u ur im hmm hm um uh ah oh
@@ -310,7 +312,7 @@ class ActionRespond(Action):
             if side.of_last and (turn.in_question or not turn.last_answer):
                 continue  # "what else?" asks past what was just said; "what about lidocaine instead?" about lidocaine
             listing = self.kb.listing_of(turn.last_answer) if side.of_last and side.new_answer else None
-            if listing and self.sure_answer(turn) in (None, listing):
+            if listing and self.sure_answer(turn, config.OVER_A_SIDE_CONFIDENCE) in (None, listing):
                 # "what else could be going on?" after poor circulation as a cause: the list of causes; not "could
                 # it be a pinched nerve instead?", which the classifier is sure names another of them
                 return aspect, topics[0], listing
@@ -326,7 +328,7 @@ class ActionRespond(Action):
             answer_id = next((a for t, a in answers if a and not (side.new_answer and a == turn.last_answer)
                               and (not side.names_it or self.kb.speaks_of(a, t, question))
                               and self.speaks_of_the_other(a, t, side, turn)), None)
-            if answer_id and self.sure_answer(turn) not in (None, answer_id):
+            if answer_id and self.classifier_over_side(turn, answer_id, aspect):
                 return None  # the classifier is sure of another answer: the side's words were only a hint
             if answer_id and self.sure_not_covered(turn):  # "does it wear off faster if I go to the gym?"
                 return "other", topics[0], None
@@ -348,6 +350,18 @@ class ActionRespond(Action):
         if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for
             return None if self.answered_in_context(turn, asked) else (asked[0], topics[0], None)
         return None
+
+    def classifier_over_side(self, turn: Turn, answer_id: str, aspect: str) -> bool:
+        """Another answer the classifier gives decides over the side's: from config.SURE_CONFIDENCE, or from
+        config.OVER_A_SIDE_CONFIDENCE where it is from the conversation's article and the side is not one whose
+        words decide ("should he be checked for something else?" after trigger point injections asks when to be
+        evaluated, not for other treatments)."""
+        sure = self.sure_answer(turn)
+        if sure not in (None, answer_id):
+            return True
+        leaning = self.sure_answer(turn, config.OVER_A_SIDE_CONFIDENCE)
+        same_article = not turn.last_answer or self.kb.article_of(leaning) == self.kb.article_of(turn.last_answer)
+        return leaning not in (None, answer_id) and same_article and aspect not in SIDES_THAT_DECIDE
 
     def speaks_of_the_other(self, answer_id: str, topic: str, side: Aspect, turn: Turn) -> bool:
         """A side of two things ("can I have Botox and prolotherapy at the same time?") is answered only by an
@@ -416,10 +430,10 @@ class ActionRespond(Action):
         """A confident answer is given when the turn names a topic, or without one above a higher confidence."""
         return bool(turn.named) or turn.confidence >= config.ANSWER_MIN_CONFIDENCE_WITHOUT_TERM
 
-    def sure_answer(self, turn: Turn) -> Optional[str]:
-        """The best answer of the turn's ranking when it is sure of it (config.SURE_CONFIDENCE), else None."""
+    def sure_answer(self, turn: Turn, at: Optional[float] = None) -> Optional[str]:
+        """The best answer of the turn's ranking when it is sure of it (config.SURE_CONFIDENCE, or `at`), else None."""
         answer = self.kb.answers.get(turn.intent) if turn.intent else None
-        if answer and answer.kind == "answer" and turn.confident and turn.confidence >= config.SURE_CONFIDENCE:
+        if answer and answer.kind == "answer" and turn.confident and turn.confidence >= (at or config.SURE_CONFIDENCE):
             return turn.intent
         return None
 

@@ -17,6 +17,10 @@ ANSWER_MIN_MARGIN = _float("ANSWER_MIN_MARGIN", 0.10)
 # From this confidence the classifier is sure: its answer decides over another answer the side rules found ("can
 # tablets give you cramps as a side effect?" asks what causes cramps); never over a referral or "not covered".
 SURE_CONFIDENCE = _float("SURE_CONFIDENCE", 0.90)
+# A side's answer found by its words yields to another answer the classifier gives from this confidence ("should he
+# be checked for something else?" after trigger point injections asks when to be evaluated, not for other treatments;
+# "what vitamins would help?" after spasms asks about nutrition as a cause, not what to take for them).
+OVER_A_SIDE_CONFIDENCE = _float("OVER_A_SIDE_CONFIDENCE", 0.60)
 # From this confidence the classifier's answer, unless it is what its topic is in general, decides over a side the
 # articles don't cover that the words seemed to ask ("are my sore muscles really the problem?" asks nothing of
 # pain); no question of the development sets that the articles don't answer reached 0.97.

@@ -857,17 +857,31 @@ async def test_the_best_answer_must_lead_the_runner_up_by_the_margin(dispatcher,
     assert message["custom"]["kind"] == kind
 
 
-@pytest.mark.parametrize(
-    "confidence, expected", [(config.SURE_CONFIDENCE, "cd_cause_medication"), (0.6, "cd_medication_side_effects")]
-)
+@pytest.mark.parametrize("confidence, expected", [
+    (config.SURE_CONFIDENCE, "cd_cause_medication"), (config.OVER_A_SIDE_CONFIDENCE, "cd_cause_medication"),
+    (config.OVER_A_SIDE_CONFIDENCE - 0.1, "cd_medication_side_effects"),
+])
 async def test_a_sure_classifier_decides_over_the_answer_a_side_leads_to(dispatcher, make_tracker, confidence, expected):
     """ "Side effect" leads to the tablets' side effects; a classifier sure that the question asks what causes
-    cramps decides. Below SURE_CONFIDENCE the side's answer stands."""
+    cramps decides (from OVER_A_SIDE_CONFIDENCE in the conversation's article). Below, the side's answer stands."""
     text = "can tablets give you muscle cramps as a side effect"
     tablets = [{"entity": "topic", "value": "tablets", "start": 4, "end": 11}]
     ranking = [("cd_cause_medication", confidence), ("cd_medication_side_effects", 0.02)]
     message, _ = await respond(dispatcher, make_tracker(ranking, text, entities=tablets))
     assert message["custom"]["answer_id"] == expected
+
+
+async def test_a_leaning_classifier_decides_over_a_side_only_in_the_conversations_article(dispatcher, make_tracker):
+    """ "Something else" reads as asking for other treatments; a classifier from OVER_A_SIDE_CONFIDENCE on when to be
+    evaluated, an answer of the conversation's article, decides. From the other article it does not."""
+    slots = {"topic": "trigger_point_injections", "last_answer": "ms_trigger_point_injections"}
+    ranking = [("ms_when_evaluated", 0.75), ("ms_prolotherapy_what", 0.05)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "should he be checked for something else", slots=slots))
+    assert message["custom"]["answer_id"] == "ms_when_evaluated"
+    dispatcher.messages.clear()
+    ranking = [("cd_ask_doctor", 0.75), ("ms_prolotherapy_what", 0.05)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "should he be checked for something else", slots=slots))
+    assert message["custom"]["answer_id"] != "cd_ask_doctor"
 
 
 async def test_a_sure_classifier_never_turns_not_covered_into_the_general_answer(dispatcher, make_tracker):
