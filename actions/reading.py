@@ -52,15 +52,19 @@ FRESH_QUESTION = re.compile(rf"^\W*(?:(?:ok|okay|so|and|also|right|oh|now|sorry|
                             r"off[- ]topic|changing (?:the )?subject|change of subject|on another note)\b")
 # "Is there ...", "there are ...": no "there" that points back.
 THERE_IS = re.compile(r"\b(?:is|are|was|were|be)\s+there\b|\bthere(?:'s|s|\s+is|\s+are|\s+was|\s+were)\b")
-# "The second one", "the last one?": a thing the last answer listed (its `items` in knowledge/answers.yml).
+# "The second one", "the last one?", "the 5th one": a thing the last answer listed (its `items` in
+# knowledge/answers.yml, up to nine).
+ORDINAL_WORDS = "first second third fourth fifth sixth seventh eighth ninth".split()
+NUMBER_WORDS = "one two three four five six seven eight nine".split()
+ORDINAL_INDEX = {**{w: n for n, w in enumerate(ORDINAL_WORDS)},
+                 **{w: n for n, w in enumerate("1st 2nd 3rd 4th 5th 6th 7th 8th 9th".split())}, "last": -1}
 ORDINAL = re.compile(
-    r"\bthe\s+(first|second|third|fourth|last|1st|2nd|3rd|4th)\b"
+    rf"\bthe\s+({'|'.join(ORDINAL_INDEX)})\b"
     r"(?=\s*(?:one|ones|option|thing|item|treatment|tip|medication|medicine|pill|drug|[?.!,]|$))"
 )
 # "Number 3 please", "option two?", "#2": a thing the last answer listed, by its number.
-NUMBERED = re.compile(r"(?:\b(?:number|no\.?|option|item)\s*|#\s*)(1|2|3|4|5|6|one|two|three|four|five|six)\b")
-ORDINAL_INDEX = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "last": -1}
-NUMBER_INDEX = {**{str(n + 1): n for n in range(6)}, **{w: n for n, w in enumerate("one two three four five six".split())}}
+NUMBERED = re.compile(rf"(?:\b(?:number|no\.?|option|item)\s*|#\s*)([1-9]|{'|'.join(NUMBER_WORDS)})\b")
+NUMBER_INDEX = {**{str(n + 1): n for n in range(9)}, **{w: n for n, w in enumerate(NUMBER_WORDS)}}
 PLACE_INDEX = {**ORDINAL_INDEX, **NUMBER_INDEX}
 # "The one about food", "the bow talks one": a thing the last answer listed, told by its words, not its place.
 DESCRIBED_ONE = re.compile(

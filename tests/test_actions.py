@@ -229,6 +229,9 @@ async def test_who_to_see_is_a_side_of_a_topic(dispatcher, make_tracker):
     ("should he see someone about it", "cervical_dystonia", "cd_ask_doctor"),
     ("my gp or the neuro", "cervical_dystonia", "cd_ask_doctor"),
     ("do i need to see someone about it", "muscle_spasms", "ms_when_evaluated"),
+    # of a treatment of the dystonia article: the doctor who diagnosed you, as that article says
+    ("who should she ring", "botox", "cd_ask_doctor"),
+    ("who do we call about it", "baclofen", "cd_ask_doctor"),
 ])
 async def test_who_to_see_in_lay_words(dispatcher, make_tracker, text, topic, expected):
     message, _ = await respond(dispatcher, make_tracker([("out_of_scope", 0.6)], text, slots={"topic": topic}))
@@ -981,6 +984,8 @@ async def test_a_thing_the_last_answer_listed_is_found_by_its_place(dispatcher, 
 @pytest.mark.parametrize("text, expected", [
     ("what was the third one?", "cd_cause_electrolytes"),
     ("tell me more about the last one", "cd_cause_nutrition"),
+    ("the 5th one", "cd_cause_muscle_injury"),  # a list of nine: every place up to the ninth
+    ("and number 7?", "cd_cause_medical_conditions"),
 ])
 async def test_a_cause_the_causes_of_cramps_listed_is_found_by_its_place(dispatcher, make_tracker, text, expected):
     """The causes of muscle spasms are a list too (`items`, in the order the answer names them): "the third one"

@@ -215,7 +215,7 @@ def test_aspect_rule_words_are_single_tokens(kb):
      ("ice pack", "usual_treatments"), ("ultrasound", "usual_treatments"), ("physio", "physical_therapy"),
      ("wire in the brain", "deep_brain_stimulation"), ("brain wire", "deep_brain_stimulation"),
      ("my back", "muscle_spasms"), ("lower back", "muscle_spasms"), ("desk", "home_care"), ("office job", "home_care"),
-     ("ligament injections", "prolotherapy")],
+     ("ligament injections", "prolotherapy"), ("cd", "cervical_dystonia")],
 )
 def test_lay_words_reach_their_topic(kb, term, topic):
     assert kb.topic_for_term(term) == topic
