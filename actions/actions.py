@@ -312,7 +312,7 @@ class ActionRespond(Action):
             if side.of_last and (turn.in_question or not turn.last_answer):
                 continue  # "what else?" asks past what was just said; "what about lidocaine instead?" about lidocaine
             listing = self.kb.listing_of(turn.last_answer) if side.of_last and side.new_answer else None
-            if listing and self.sure_answer(turn, config.OVER_A_SIDE_CONFIDENCE) in (None, listing):
+            if listing and not self.classifier_over_side(turn, listing, aspect):
                 # "what else could be going on?" after poor circulation as a cause: the list of causes; not "could
                 # it be a pinched nerve instead?", which the classifier is sure names another of them
                 return aspect, topics[0], listing
@@ -356,12 +356,12 @@ class ActionRespond(Action):
         config.OVER_A_SIDE_CONFIDENCE where it is from the conversation's article and the side is not one whose
         words decide ("should he be checked for something else?" after trigger point injections asks when to be
         evaluated, not for other treatments)."""
-        sure = self.sure_answer(turn)
-        if sure not in (None, answer_id):
+        if self.sure_answer(turn) not in (None, answer_id):
             return True
         leaning = self.sure_answer(turn, config.OVER_A_SIDE_CONFIDENCE)
-        same_article = not turn.last_answer or self.kb.article_of(leaning) == self.kb.article_of(turn.last_answer)
-        return leaning not in (None, answer_id) and same_article and aspect not in SIDES_THAT_DECIDE
+        if leaning in (None, answer_id) or aspect in SIDES_THAT_DECIDE:
+            return False
+        return not turn.last_answer or self.kb.article_of(leaning) == self.kb.article_of(turn.last_answer)
 
     def speaks_of_the_other(self, answer_id: str, topic: str, side: Aspect, turn: Turn) -> bool:
         """A side of two things ("can I have Botox and prolotherapy at the same time?") is answered only by an
@@ -517,10 +517,11 @@ class ActionRespond(Action):
 
     def readings_disagree(self, turn: Turn, answer: str) -> bool:
         """The reading in context is a guess: the classifier does not rank its answer among its first
-        config.CLASSIFIER_SEES, the reading is not close (config.CONTEXT_CLOSE_SIMILARITY), and either the turn does
-        not point back at the conversation ("that", "it", "what about ...?") or the classifier reads an answer of its own in it
-        (config.OPINION_MIN_CONFIDENCE). In conversations no rule was written from, such readings were wrong more
-        often than right; "what is it for anyway?" after baclofen points back, and the classifier reads nothing."""
+        config.CLASSIFIER_SEES, the reading is not close (config.CONTEXT_CLOSE_SIMILARITY), and either the turn
+        does not point back at the conversation ("that", "it", "what about ...?") or the classifier reads an
+        answer of its own in it (config.OPINION_MIN_CONFIDENCE). In conversations no rule was written from, such
+        readings were wrong more often than right; "what is it for anyway?" after baclofen points back, and the
+        classifier reads no answer in it."""
         seen = [r["name"] for r in turn.ranking if r.get("name") in self.kb.answers][: config.CLASSIFIER_SEES]
         reading = self.context_reading(turn)
         if not reading or {answer, reading[0]} & set(seen) or reading[1] >= config.CONTEXT_CLOSE_SIMILARITY:
@@ -532,7 +533,8 @@ class ActionRespond(Action):
         """What a turn the readings disagree on may ask: the reading in context's answer, its runner-up and the
         classifier's answer."""
         reading = self.context_reading(turn)
-        return [a for a in dict.fromkeys([answer, reading[3] if reading else None, turn.intent]) if a in self.kb.answers]
+        candidates = [answer, reading[3] if reading else None, turn.intent]
+        return [a for a in dict.fromkeys(candidates) if a in self.kb.answers]
 
     def context_reading(self, turn: Turn) -> Optional[Reading]:
         """The turn read with each topic it names spelled out, else with each earlier topic, the most recent
