@@ -35,8 +35,6 @@ CAUSES_WHAT = re.compile(r"\b(?:cause|causes|give|gives|bring on|brings on|lead 
 ELLIPTICAL_OPENING = r"(?:and|or|also|what about|how about)"
 ELLIPSIS = re.compile(rf"\s*{ELLIPTICAL_OPENING}\b", re.IGNORECASE)  # "and a bad diet?"
 FOR_ANOTHER = re.compile(rf"^\W*{ELLIPTICAL_OPENING}\s+(?:for|with)\b")  # "and for loose joints?"
-# Sides whose words say what is asked, whatever the classifier leans to: "what do they say the real cause is then?"
-SIDES_THAT_DECIDE = ("root_cause",)
 MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
 # Words of chat that name nothing to combine ("can we do both at once lol")
 CHAT_WORDS = frozenset("""lol tho pls plz please ok okay thanks thank yeah yes u ur im hmm hm um uh ah oh
@@ -354,12 +352,12 @@ class ActionRespond(Action):
     def classifier_over_side(self, turn: Turn, answer_id: str, aspect: str) -> bool:
         """Another answer the classifier gives decides over the side's: from config.SURE_CONFIDENCE, or from
         config.OVER_A_SIDE_CONFIDENCE where it is from the conversation's article and the side is not one whose
-        words decide ("should he be checked for something else?" after trigger point injections asks when to be
-        evaluated, not for other treatments)."""
+        words decide (`words_decide` in knowledge/aspects.yml). "Should he be checked for something else?" after
+        trigger point injections asks when to be evaluated, not for other treatments."""
         if self.sure_answer(turn) not in (None, answer_id):
             return True
         leaning = self.sure_answer(turn, config.OVER_A_SIDE_CONFIDENCE)
-        if leaning in (None, answer_id) or aspect in SIDES_THAT_DECIDE:
+        if leaning in (None, answer_id) or self.kb.aspects[aspect].words_decide:
             return False
         return not turn.last_answer or self.kb.article_of(leaning) == self.kb.article_of(turn.last_answer)
 
