@@ -328,7 +328,9 @@ class ActionRespond(Action):
                               and self.speaks_of_the_other(a, t, side, turn)), None)
             if answer_id and self.classifier_over_side(turn, answer_id, aspect):
                 return None  # the classifier is sure of another answer: the side's words were only a hint
-            if answer_id and self.sure_not_covered(turn):  # "does it wear off faster if I go to the gym?"
+            # "does it wear off faster if I go to the gym?"; not "is it hereditary?" after dystonia, which the
+            # classifier, blind to the topic, reads as not covered (it is, of joint instability)
+            if answer_id and self.sure_not_covered(turn) and not side.words_decide:
                 return "other", topics[0], None
             only_classifier = aspect == turn.followup_aspect and aspect not in turn.sides
             said_to_lack = topics[0] in self.kb.topics and aspect in self.kb.topics[topics[0]].says_nothing_of

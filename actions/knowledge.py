@@ -86,7 +86,7 @@ class Aspect:
     names_it: bool = False  # answered only where the answer names the thing asked about ("does ice help?")
     not_of_treatments: bool = False  # never said not covered of a treatment ("how to treat the pills")
     names_a_cause: bool = False  # a topic it names may be the cause asked of another ("can it come from meds?")
-    words_decide: bool = False  # its words say what is asked, whatever the classifier leans to ("the real cause")
+    words_decide: bool = False  # its words say what is asked, whatever the classifier reads ("the real cause")
 
     @property
     def asking_words(self) -> FrozenSet[str]:

@@ -630,6 +630,9 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("should he see someone about it", "who_to_see"), ("whos the right person to see about that", "who_to_see"),
     ("my gp or the neuro", "who_to_see"), ("what other ones are on the list", "alternatives"),
     ("and the other one?", None),
+    ("will my kids get it", "children"), ("should my daughter get tested for it", "children"),
+    ("can my kids be tested for the gene", "children"), ("could she pass it on to her children", "children"),
+    ("can children get cervical dystonia", "age"), ("my son gets twitches in his eye, is that a spasm", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
@@ -644,6 +647,25 @@ async def test_a_covered_side_in_context_gets_its_answer(dispatcher, make_tracke
     tracker = make_tracker([("cd_cure", 0.3), ("cd_who_gets_it", 0.2)], "is it hereditary?", slots={"topic": "cervical_dystonia"})
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["answer_id"] == "cd_causes"
+
+
+async def test_words_of_heredity_decide_over_a_classifier_sure_it_is_not_covered(dispatcher, make_tracker):
+    """The classifier, blind to the conversation's topic, is sure "is it hereditary?" is not covered (of joint
+    instability it is not): after cervical dystonia it asks about the causes, which name a genetic mutation. Whether
+    the patient's children will get it is said not to be covered."""
+    ranking = [("ask_not_covered", 0.93), ("cd_causes", 0.03)]
+    slots = {"topic": "cervical_dystonia", "last_answer": "cd_what_is"}
+    message, _ = await respond(dispatcher, make_tracker(ranking, "is it hereditary?", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_causes"
+    dispatcher.messages.clear()
+    slots = {"topic": "joint_instability", "last_answer": "ms_joint_instability"}
+    message, _ = await respond(dispatcher, make_tracker(ranking, "is it hereditary?", slots=slots))
+    assert message["custom"]["kind"] == "not_covered"
+    dispatcher.messages.clear()
+    slots = {"topic": "cervical_dystonia", "last_answer": "cd_causes"}
+    message, _ = await respond(dispatcher, make_tracker([("out_of_scope", 0.55)], "so will my kids get it", slots=slots))
+    assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == "children"
+    assert "passes to children" in message["text"]
 
 
 async def test_a_clinic_question_gets_the_clinic_contact(dispatcher, make_tracker):
