@@ -154,6 +154,9 @@ class ActionRespond(Action):
             return self.answer(dispatcher, sibling, turn)
         if turn.named and not confident and len(turn.text.split()) <= config.MAX_WORDS_NAMING_ONLY:
             return self.answer(dispatcher, self.kb.topic_answer(turn.named[0], turn.last_answer), turn)  # "and diet?"
+        if turn.in_question and turn.followup_aspect != "what_about" and self.asks_for_named_topic(turn):
+            # "are there pills for it?" after dystonia: the pills, not how to treat dystonia or the pills
+            return self.answer(dispatcher, self.kb.topic_answer(turn.named[0], turn.last_answer), turn)
         close = self.close_call(turn)
         if close:  # "is that the main thing" after what to take for spasms: their causes, or dehydration as one?
             return self.offer(dispatcher, self.kb.message("clarify"), "clarify", close, turn)

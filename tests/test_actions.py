@@ -668,6 +668,16 @@ async def test_words_of_heredity_decide_over_a_classifier_sure_it_is_not_covered
     assert "passes to children" in message["text"]
 
 
+async def test_a_treatment_named_for_the_condition_talked_about_gets_its_answer(dispatcher, make_tracker):
+    """"are there pills for it?" after cervical dystonia (the issue's example): the pills for it, not a "did you
+    mean" between how dystonia is treated and whether it can be cured."""
+    text = "are there pills for it"
+    slots = {"topic": "cervical_dystonia", "last_answer": "cd_what_is"}
+    ranking = [("followup_treatment", 0.51), ("cd_treatments", 0.1), ("cd_cure", 0.08)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, "pills"), slots))
+    assert message["custom"]["answer_id"] == "cd_oral_medications"
+
+
 async def test_a_clinic_question_gets_the_clinic_contact(dispatcher, make_tracker):
     text = "how much does botox cost"
     message, _ = await respond(dispatcher, make_tracker([("cd_botox_what", 0.7)], text, [botox_entity(text)]))
