@@ -678,6 +678,16 @@ async def test_a_treatment_named_for_the_condition_talked_about_gets_its_answer(
     assert message["custom"]["answer_id"] == "cd_oral_medications"
 
 
+async def test_what_to_do_at_home_is_the_home_care_tips(dispatcher, make_tracker):
+    """"what can i do about it at home" after cervical dystonia (the issue's example): "at home" is a term of home
+    care, so the tips, not the article's list of treatments."""
+    text = "what can i do about it at home"
+    slots = {"topic": "cervical_dystonia", "last_answer": "cd_what_is"}
+    ranking = [("followup_treatment", 0.94), ("cd_treatments", 0.02)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, "at home"), slots))
+    assert message["custom"]["answer_id"] == "cd_home_tips"
+
+
 async def test_a_clinic_question_gets_the_clinic_contact(dispatcher, make_tracker):
     text = "how much does botox cost"
     message, _ = await respond(dispatcher, make_tracker([("cd_botox_what", 0.7)], text, [botox_entity(text)]))
