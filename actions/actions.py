@@ -6,6 +6,7 @@ about, the conversation's topics), then decides between an emergency reply, a re
 smalltalk, and attaches the `custom` payload the widget and the evaluations read.
 """
 import re
+from itertools import chain
 from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 from rasa_sdk import Action, Tracker
@@ -324,8 +325,11 @@ class ActionRespond(Action):
                 sure = self.sure_answer(turn)
                 return None if sure not in (None, turn.last_answer) else (aspect, topics[0], turn.last_answer)
             question = turn.text[turn.question_start :]
-            answers = ((t, self.effect_asked(turn, side, t) or self.kb.followup(t, aspect, turn.last_answer)
-                        or self.as_cause(turn, side, t)) for t in candidates)
+            # a cause the question names comes first: "is it his statin?" with cramps asks of medicines, not all causes
+            as_causes = [(t, self.as_cause(turn, side, t)) for t in candidates if t in turn.named[: turn.in_question]]
+            answers = chain(((t, a) for t, a in as_causes if a), (
+                (t, self.effect_asked(turn, side, t) or self.kb.followup(t, aspect, turn.last_answer)
+                 or self.as_cause(turn, side, t)) for t in candidates))
             answer_id = next((a for t, a in answers if a and not (side.new_answer and a == turn.last_answer)
                               and (not side.names_it or self.kb.speaks_of(a, t, question))
                               and self.speaks_of_the_other(a, t, side, turn)), None)
@@ -349,10 +353,19 @@ class ActionRespond(Action):
             if specific and not (side.not_of_treatments and treatment):  # never "how to treat the pills"
                 if self.certain_of_specific_answer(turn):  # "are my sore muscles really the problem?" asks no pain
                     return None
+                if self.named_cause_answered(turn, asked):  # "can psychiatric meds cause the neck twisting?"
+                    continue
                 return aspect, topics[0], None
         if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for
             return None if self.answered_in_context(turn, asked) else (asked[0], topics[0], None)
         return None
+
+    def named_cause_answered(self, turn: Turn, asked: Sequence[str]) -> bool:
+        """A side asked that takes a thing the question names as the cause of a condition, and the articles answer
+        it so: "can psychiatric meds cause the neck twisting problem?" asks of dystonia's causes, not (uncovered) of
+        the side effects of those medicines."""
+        named = turn.named[: turn.in_question]
+        return any(self.as_cause(turn, self.kb.aspects[a], t) for a in asked for t in named)
 
     def classifier_over_side(self, turn: Turn, answer_id: str, aspect: str) -> bool:
         """Another answer the classifier gives decides over the side's: from config.SURE_CONFIDENCE, or from

@@ -630,6 +630,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("should he see someone about it", "who_to_see"), ("whos the right person to see about that", "who_to_see"),
     ("my gp or the neuro", "who_to_see"), ("what other ones are on the list", "alternatives"),
     ("and the other one?", None),
+    ("is it his statin", "cause"), ("is it because of her anxiety meds", "cause"), ("could that be it", "cause"),
     ("will my kids get it", "children"), ("should my daughter get tested for it", "children"),
     ("can my kids be tested for the gene", "children"), ("could she pass it on to her children", "children"),
     ("can children get cervical dystonia", "age"), ("my son gets twitches in his eye, is that a spasm", None),
@@ -686,6 +687,26 @@ async def test_what_to_do_at_home_is_the_home_care_tips(dispatcher, make_tracker
     ranking = [("followup_treatment", 0.94), ("cd_treatments", 0.02)]
     message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, "at home"), slots))
     assert message["custom"]["answer_id"] == "cd_home_tips"
+
+
+async def test_a_medicine_for_something_else_named_as_the_cause_gets_the_articles_answer(dispatcher, make_tracker):
+    """Statins, antidepressants, heart or blood pressure tablets are medicines the articles name only as a possible
+    cause (knowledge/topics.yml, other_medicines): "is it his statin?" with cramps asks whether medicines cause
+    them, not for every cause of cramps; "can psychiatric meds cause the neck twisting problem?" asks dystonia's
+    causes, not (uncovered) the side effects of those meds; and coming off them is for their doctor."""
+    text = "my dad's calves cramp terribly at night, is it his statin"
+    entities = topic_entities(text, "cramp", "statin")
+    message, _ = await respond(dispatcher, make_tracker([("ask_not_covered", 0.36)], text, entities))
+    assert message["custom"]["answer_id"] == "cd_cause_medication"
+    dispatcher.messages.clear()
+    text = "Can psychiatric meds cause the neck twisting problem?"
+    entities = topic_entities(text, "psychiatric meds", "neck twisting")
+    message, _ = await respond(dispatcher, make_tracker([("cd_causes", 0.6)], text, entities))
+    assert message["custom"]["answer_id"] == "cd_causes"
+    dispatcher.messages.clear()
+    slots = {"topic": "other_medicines", "earlier_topics": ["muscle_spasms"], "last_answer": "cd_cause_medication"}
+    message, _ = await respond(dispatcher, make_tracker([("out_of_scope", 0.48)], "should he come off them", slots=slots))
+    assert message["custom"]["kind"] == "refer"
 
 
 async def test_a_clinic_question_gets_the_clinic_contact(dispatcher, make_tracker):
