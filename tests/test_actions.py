@@ -630,6 +630,8 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("should he see someone about it", "who_to_see"), ("whos the right person to see about that", "who_to_see"),
     ("my gp or the neuro", "who_to_see"), ("what other ones are on the list", "alternatives"),
     ("and the other one?", None),
+    ("why does she get so tired on it", "side_effects"), ("if i feel off on them what do i do", "side_effects"),
+    ("he's been exhausted since starting", "side_effects"), ("i feel tired after work", None),
     ("is it his statin", "cause"), ("is it because of her anxiety meds", "cause"), ("could that be it", "cause"),
     ("will my kids get it", "children"), ("should my daughter get tested for it", "children"),
     ("can my kids be tested for the gene", "children"), ("could she pass it on to her children", "children"),
