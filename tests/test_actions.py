@@ -634,6 +634,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("he's been exhausted since starting", "side_effects"), ("i feel tired after work", None),
     ("could it be my diabetes", "other_condition"), ("could it be restless legs", "other_condition"),
     ("is that arthritis then", "other_condition"), ("i have arthritis in my hands", None),
+    ("can psych meds trigger it", "cause"), ("do trigger point injections help", None),
     ("what can be done for it", None), ("is the statin doing this", "cause"),
     ("is it his statin", "cause"), ("is it because of her anxiety meds", "cause"), ("could that be it", "cause"),
     ("will my kids get it", "children"), ("should my daughter get tested for it", "children"),
