@@ -325,11 +325,12 @@ class ActionRespond(Action):
                 sure = self.sure_answer(turn)
                 return None if sure not in (None, turn.last_answer) else (aspect, topics[0], turn.last_answer)
             question = turn.text[turn.question_start :]
+            causes = {t: self.as_cause(turn, side, t) for t in candidates}
             # a cause the question names comes first: "is it his statin?" with cramps asks of medicines, not all causes
-            as_causes = [(t, self.as_cause(turn, side, t)) for t in candidates if t in turn.named[: turn.in_question]]
-            answers = chain(((t, a) for t, a in as_causes if a), (
-                (t, self.effect_asked(turn, side, t) or self.kb.followup(t, aspect, turn.last_answer)
-                 or self.as_cause(turn, side, t)) for t in candidates))
+            named_causes = [(t, causes[t]) for t in candidates if causes[t] and t in turn.named[: turn.in_question]]
+            answers = chain(named_causes, ((t, self.effect_asked(turn, side, t)
+                                            or self.kb.followup(t, aspect, turn.last_answer) or causes[t])
+                                           for t in candidates))
             answer_id = next((a for t, a in answers if a and not (side.new_answer and a == turn.last_answer)
                               and (not side.names_it or self.kb.speaks_of(a, t, question))
                               and self.speaks_of_the_other(a, t, side, turn)), None)
