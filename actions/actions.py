@@ -123,6 +123,8 @@ class ActionRespond(Action):
             return self.handoff(dispatcher)
         # told, not asked; unless it tells of a side the articles answer ("it's making me so sleepy" after clonazepam)
         if confident and intent == SYMPTOM and not turn.asks and not (side and side[2]) and not turn.meant_item:
+            if turn.screening.told_refer:  # "my mum's head keeps pulling to the left on its own": how it's diagnosed
+                return self.answer(dispatcher, turn.screening.told_refer, turn)
             told = self.told_in_context(turn) or self.agreed_in_context(turn) or self.read_alone(turn)
             if told:  # "they come even at night when im lying still" after rest: what that means for it; a first
                 # "my neck is always tight and i get headaches": the answer the classifier and the meaning agree on

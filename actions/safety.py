@@ -36,6 +36,7 @@ class Screening:
     history: Tuple[str, ...] = ()  # categories mentioned only in the distant past or in a general question
     negated: Tuple[str, ...] = ()  # categories explicitly denied ("no chest pain")
     refer: Optional[str] = None  # "ask_dosage" or "ask_diagnosis"
+    told_refer: Optional[str] = None  # a sign of a condition, told: "ask_diagnosis" (read where nothing is asked)
     handoff: bool = False  # asks for a person, the phone number or an appointment
     suspected: Tuple[str, ...] = ()  # categories of which a rule's phrase ("took ... pills") matched, said about now
     alarming: bool = False  # names acute danger or a serious sign it does not deny: what the second net needs
@@ -81,6 +82,9 @@ class Screener:
         for kind, spec_of_kind in (spec.get("refer_in_conversation") or {}).items():
             self.refer_topics[kind] = set(spec_of_kind["topics"])
             self.rules[f"{kind}_in_conversation"] = self._add_rules(f"{kind}_in_conversation", spec_of_kind["rules"])
+        self.told_kinds = list(spec.get("refer_told") or {})
+        for kind in self.told_kinds:
+            self.rules[f"{kind}_told"] = self._add_rules(f"{kind}_told", spec["refer_told"][kind])
         self.rules["handoff"] = self._add_rules("handoff", spec["handoff"])
         self._add_rules("past", spec["past_markers"])
         self._add_rules("general", spec["general_question"])
@@ -278,6 +282,7 @@ class Screener:
             negated=tuple(n for n, s in levels.items() if s == "negated"),
             suspected=tuple(n for n in self.categories if n in partly and levels[n] is None),
             refer=refer,
+            told_refer=next((kind for kind in self.told_kinds if status(f"{kind}_told") == "current"), None),
             handoff=status("handoff") == "current",
             alarming=self._alarming(doc),
         )

@@ -421,6 +421,15 @@ async def test_an_everyday_symptom_gets_the_topics_questions_not_an_alarm(kb, di
     assert [b["payload"][1:] for b in message["buttons"]] == kb.topic_answers("botox")[: config.MAX_CHOICES]
 
 
+async def test_a_sign_of_a_condition_told_gets_how_it_is_diagnosed(kb, dispatcher, make_tracker):
+    """"my mums neck keeps turning to the left on its own" is a sign of cervical dystonia: the diagnosis referral,
+    with the passages on how it is diagnosed, not the list of questions an everyday symptom gets."""
+    tracker = make_tracker([("describe_symptom", 0.93)], "my mums neck keeps turning to the left on its own, shes 55")
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["kind"] == "refer" and message["custom"]["answer_id"] == "ask_diagnosis"
+    assert message["custom"]["citations"] == kb.citations("ask_diagnosis")
+
+
 async def test_a_symptom_told_in_a_conversation_gets_what_it_reads_as_there(dispatcher, make_tracker, monkeypatch):
     """"its mostly my calfs" after the causes of cramps tells more of what was asked: poor circulation, which the
     turn read with the conversation's topic clearly reads as; a reading short of that gets the topic's questions."""

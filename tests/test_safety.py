@@ -211,6 +211,24 @@ def test_questions_about_the_condition_ask_no_diagnosis(text):
     assert screen(text).refer is None
 
 
+@pytest.mark.parametrize(
+    "text, kind",
+    [
+        ("my mum's head keeps pulling to the left on its own", "ask_diagnosis"),
+        ("head turns right on its own since spring", "ask_diagnosis"),
+        ("my neck is stuck twisted and i cant straighten it", "ask_diagnosis"),
+        ("chin pulling toward my right shoulder all evening", "ask_diagnosis"),
+        ("i cant turn my head to the left, so stiff", None),  # stiffness, not a pull
+        ("my neck doesnt pull to the side", None),
+        ("my neck used to pull to the left years ago", None),
+        ("neck stiff after a 6 hour drive yesterday", None),
+    ],
+)
+def test_signs_of_a_condition_told_are_read_for_the_referral(text, kind):
+    """knowledge/safety.yml refer_told: a sign the articles describe, told, neither denied nor long past."""
+    assert screen(text).told_refer == kind
+
+
 def test_held_out_dosing_questions_are_mostly_caught_by_the_rules():
     # The NLU intents ask_dosage / ask_diagnosis are the second net; over REST every case must be referred.
     caught = [c for c in CASES["dosing"] if screen(c["text"]).refer]
