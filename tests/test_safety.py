@@ -162,6 +162,9 @@ def test_a_number_is_no_ordinal_and_no_headache_within_seconds():
         ("is this normal or do i have dystonia", "ask_diagnosis"),
         ("could I have dystonia from my pills?", "ask_diagnosis"),
         ("might i have torticollis", "ask_diagnosis"),
+        ("could it be parkinsons", "ask_diagnosis"),
+        ("i think i might have this neck dystonia thing", "ask_diagnosis"),
+        ("im scared i have MS, my legs spasm so much", "ask_diagnosis"),
     ],
 )
 def test_dosing_and_diagnosis_questions_are_referred(text, kind):
@@ -203,6 +206,10 @@ def test_stopping_it_in_a_conversation_on_a_medication_is_referred(text, topics,
         "can i have botox for my dystonia while breastfeeding",
         "could i have physio for my torticollis instead",
         "my aunt's been given it for her neck dystonia. why would that help",
+        # what someone else thinks is the patient's story, not the question
+        "my doctor said I might have joint instability, what does that mean",
+        "my GP thinks i might have cervical dystonia, what tests will they do",
+        "isnt levodopa a parkinsons drug",
     ],
 )
 def test_questions_about_the_condition_ask_no_diagnosis(text):
