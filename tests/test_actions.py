@@ -649,6 +649,8 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("will my kids get it", "children"), ("should my daughter get tested for it", "children"),
     ("can my kids be tested for the gene", "children"), ("could she pass it on to her children", "children"),
     ("can children get cervical dystonia", "age"), ("my son gets twitches in his eye, is that a spasm", None),
+    ("whats the fix for the ligament then", "treatment"), ("then what does fix the ligament", "treatment"),
+    ("can they tighten the ligaments back up", "treatment"), ("what about strengthening my core", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
@@ -656,6 +658,16 @@ def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
 
     sides = reader().read(make_tracker([("cd_what_is", 0.5)], text)).sides
     assert (sides[0] if sides else None) == side
+
+
+async def test_a_fix_asked_for_a_condition_gets_its_treatment(dispatcher, make_tracker):
+    """"then what does fix the ligament" after joint instability: prolotherapy, which repairs them."""
+    slots = {"topic": "joint_instability", "last_answer": "ms_joint_instability"}
+    ranking = [("ms_ligaments_vs_muscles", 0.34), ("ms_joint_instability", 0.2), ("ms_blood_supply", 0.1)]
+    text = "then what does fix the ligament"
+    entities = [{"entity": "topic", "value": "ligament", "start": text.index("ligament"), "end": len(text)}]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, entities, slots=slots))
+    assert message["custom"]["answer_id"] == "ms_prolotherapy_what"
 
 
 async def test_a_covered_side_in_context_gets_its_answer(dispatcher, make_tracker):
