@@ -149,6 +149,9 @@ class ActionRespond(Action):
             if competing:  # "does yoga count?" after stress: the tip on stress, which the classifier saw too
                 return self.answer(dispatcher, competing, turn)
             return self.not_covered(dispatcher, turn, "other", (turn.named or turn.context or [None])[0])
+        cause_told = self.cause_named_in_context(turn)
+        if cause_told:  # "i started a new antidepressant last month" after the causes of cramps: medicines as a cause
+            return self.answer(dispatcher, cause_told, turn)
         same_side = self.same_side_of_named(turn)
         if same_side:  # "and for dystonia specifically?" after what to take for spasms: dystonia's treatments
             return self.answer(dispatcher, same_side, turn)
@@ -362,6 +365,17 @@ class ActionRespond(Action):
         if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for
             return None if self.answered_in_context(turn, asked) else (asked[0], topics[0], None)
         return None
+
+    def cause_named_in_context(self, turn: Turn) -> Optional[str]:
+        """A thing the articles name only as a cause (a medicine for something else), named in a conversation on a
+        condition it can cause, where the classifier is confident of no answer: its answer as that cause ("or his heart
+        tablets?" after medicines as a cause of cramps; "i was on antipsychotics for a while, related?" after
+        dystonia's causes)."""
+        if not turn.context or (turn.confident and turn.intent in self.kb.answers):
+            return None
+        only_causes = [t for t in turn.named if t in self.kb.topics and self.kb.topics[t].as_cause
+                       and not self.kb.topics[t].treats]
+        return next((a for a in (self.kb.as_cause_of(t, turn.context) for t in only_causes) if a), None)
 
     def named_cause_answered(self, turn: Turn, asked: Sequence[str]) -> bool:
         """A side asked that takes a thing the question names as the cause of a condition, and the articles answer

@@ -670,6 +670,23 @@ async def test_a_fix_asked_for_a_condition_gets_its_treatment(dispatcher, make_t
     assert message["custom"]["answer_id"] == "ms_prolotherapy_what"
 
 
+@pytest.mark.parametrize("text, term, slots, expected", [
+    ("i started a new antidepressant last month", "antidepressant",
+     {"topic": "muscle_spasms", "last_answer": "cd_spasm_warning_signs"}, "cd_cause_medication"),
+    ("i was on antipsychotics for a while, related?", "antipsychotics",
+     {"topic": "cervical_dystonia", "last_answer": "cd_causes"}, "cd_causes"),
+    ("i was on antipsychotics for a while, related?", "antipsychotics", {}, None),  # no conversation: no condition
+])
+async def test_a_medicine_named_only_as_a_cause_gets_that_cause_in_a_conversation(
+        dispatcher, make_tracker, text, term, slots, expected):
+    """Medicines for other conditions are in the articles only as a cause: named after a condition they can cause,
+    with the classifier unsure, the turn gets that cause's answer for the condition (knowledge/topics.yml as_cause)."""
+    entities = [{"entity": "topic", "value": term, "start": text.index(term), "end": text.index(term) + len(term)}]
+    tracker = make_tracker([("describe_symptom", 0.38), ("out_of_scope", 0.37)], text, entities, slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"].get("answer_id") == expected
+
+
 async def test_a_covered_side_in_context_gets_its_answer(dispatcher, make_tracker):
     """"is it hereditary?" after cervical dystonia is about its causes, which the article covers."""
     tracker = make_tracker([("cd_cure", 0.3), ("cd_who_gets_it", 0.2)], "is it hereditary?", slots={"topic": "cervical_dystonia"})
