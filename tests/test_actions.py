@@ -651,6 +651,8 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("can children get cervical dystonia", "age"), ("my son gets twitches in his eye, is that a spasm", None),
     ("whats the fix for the ligament then", "treatment"), ("then what does fix the ligament", "treatment"),
     ("can they tighten the ligaments back up", "treatment"), ("what about strengthening my core", None),
+    ("and whats usually behind it", "cause"), ("so whats actually behind it", "root_cause"),
+    ("whats the root of it then", "root_cause"),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
