@@ -652,7 +652,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("whats the fix for the ligament then", "treatment"), ("then what does fix the ligament", "treatment"),
     ("can they tighten the ligaments back up", "treatment"), ("what about strengthening my core", None),
     ("and whats usually behind it", "cause"), ("so whats actually behind it", "root_cause"),
-    ("whats the root of it then", "root_cause"),
+    ("whats the root of it then", "root_cause"), ("does neck botox make it hard to swallow", "side_effects"),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
@@ -1299,15 +1299,17 @@ async def test_the_real_cause_of_spasms_is_the_articles_root_cause(dispatcher, m
     assert message["custom"]["answer_id"] == "ms_why_spasms"
 
 
-@pytest.mark.parametrize("text, ranking, side", [
-    ("how long does whiplash take to heal", [("ms_whiplash_study", 0.8)], "duration"),
-    ("does physical therapy for dystonia hurt", [("cd_physical_therapy", 0.8)], "pain"),
+@pytest.mark.parametrize("text, ranking, side, term", [
+    ("how long does whiplash take to heal", [("ms_whiplash_study", 0.8)], "duration", "whiplash"),
+    ("does physical therapy for dystonia hurt", [("cd_physical_therapy", 0.8)], "pain", "physical therapy"),
+    # the article says the relief is temporary, never for how long
+    ("how long do trigger point shots usually help for", [("ms_trigger_point_injections", 0.85)], "duration",
+     "trigger point"),
 ])
 async def test_a_broad_side_the_articles_say_nothing_of_for_a_topic_is_not_covered(dispatcher, make_tracker, text,
-                                                                                   ranking, side):
+                                                                                   ranking, side, term):
     """"How long" is read only where the articles cover it, but of whiplash they say nothing of the kind
     (`says_nothing_of` in knowledge/topics.yml): the whiplash study is no answer to it."""
-    term = "whiplash" if "whiplash" in text else "physical therapy"
     entities = topic_entities(text, term)
     message, _ = await respond(dispatcher, make_tracker(ranking, text, entities))
     assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == side
