@@ -313,6 +313,9 @@ class ActionRespond(Action):
         for aspect in asked:
             side = self.kb.aspects[aspect]
             candidates = topics + [t for t in turn.context if t not in topics] if side.pairs else list(topics)
+            last_topic = self.kb.answers[turn.last_answer].topic if turn.last_answer in self.kb.answers else None
+            if not side.covered_only and not turn.named and not side.pairs and last_topic in candidates:
+                candidates = [last_topic]  # "is it reversible?" after nerve surgery: of nerve surgery, not of dystonia
             if side.of_condition and not turn.in_question:  # "so what causes it then?" after massage: the condition's
                 candidates += [self.kb.topics[t].treats for t in candidates if t in self.kb.topics]
             candidates = [t for t in dict.fromkeys(candidates) if t]

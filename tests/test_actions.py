@@ -689,6 +689,20 @@ async def test_a_medicine_named_only_as_a_cause_gets_that_cause_in_a_conversatio
     assert message["custom"].get("answer_id") == expected
 
 
+@pytest.mark.parametrize("topic, last_answer, kind, answer_id", [
+    ("nerve_surgery", "cd_nerve_surgery", "not_covered", None),  # not whether dystonia can be cured
+    ("botox", "cd_botox_what", "answer", "cd_botox_frequency"),
+])
+async def test_a_specific_side_asked_of_it_is_asked_of_what_was_just_said(
+        dispatcher, make_tracker, topic, last_answer, kind, answer_id):
+    """"is it reversible?" after nerve surgery asks of the surgery; the conversation's condition, which the articles
+    answer it for, is not what "it" is."""
+    slots = {"topic": topic, "earlier_topics": ["cervical_dystonia"], "last_answer": last_answer}
+    tracker = make_tracker([("cd_cure", 0.3), ("followup_side_effects", 0.3)], "is it reversible", slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert (message["custom"]["kind"], message["custom"].get("answer_id")) == (kind, answer_id)
+
+
 async def test_a_covered_side_in_context_gets_its_answer(dispatcher, make_tracker):
     """"is it hereditary?" after cervical dystonia is about its causes, which the article covers."""
     tracker = make_tracker([("cd_cure", 0.3), ("cd_who_gets_it", 0.2)], "is it hereditary?", slots={"topic": "cervical_dystonia"})
