@@ -653,6 +653,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("can they tighten the ligaments back up", "treatment"), ("what about strengthening my core", None),
     ("and whats usually behind it", "cause"), ("so whats actually behind it", "root_cause"),
     ("whats the root of it then", "root_cause"), ("does neck botox make it hard to swallow", "side_effects"),
+    ("im so tired all the time since, is that from it", "side_effects"), ("tired since the weekend", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
