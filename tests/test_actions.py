@@ -1317,9 +1317,6 @@ async def test_the_real_cause_of_spasms_is_the_articles_root_cause(dispatcher, m
 @pytest.mark.parametrize("text, ranking, side, term", [
     ("how long does whiplash take to heal", [("ms_whiplash_study", 0.8)], "duration", "whiplash"),
     ("does physical therapy for dystonia hurt", [("cd_physical_therapy", 0.8)], "pain", "physical therapy"),
-    # the article says the relief is temporary, never for how long
-    ("how long do trigger point shots usually help for", [("ms_trigger_point_injections", 0.85)], "duration",
-     "trigger point"),
 ])
 async def test_a_broad_side_the_articles_say_nothing_of_for_a_topic_is_not_covered(dispatcher, make_tracker, text,
                                                                                    ranking, side, term):
