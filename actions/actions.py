@@ -287,7 +287,8 @@ class ActionRespond(Action):
         often?", "how much does it cost?"), else None.
 
         The topic is the one the question names, else one the story names, else the conversation's (the most
-        recent for which the articles cover the side), else that of the classifier's best guess. The first specific side asked decides: its answer
+        recent for which the articles cover the side; for a specific side, the last answer's topic: "is it
+        reversible?" after nerve surgery), else that of the classifier's best guess. The first specific side asked decides: its answer
         where the articles cover it, else "not covered", never the topic's general answer. A broad side
         ("how long", "why") leads to its answer where covered, unless the classifier is sure of an answer
         about the same topic; it is said not to be covered only when the turn leans on the conversation.
@@ -310,10 +311,10 @@ class ActionRespond(Action):
         classifier_agrees = (
             turn.confident and turn.intent in self.kb.answers and self.kb.answers[turn.intent].topic in topics
         )
+        last_topic = self.kb.answers[turn.last_answer].topic if turn.last_answer in self.kb.answers else None
         for aspect in asked:
             side = self.kb.aspects[aspect]
             candidates = topics + [t for t in turn.context if t not in topics] if side.pairs else list(topics)
-            last_topic = self.kb.answers[turn.last_answer].topic if turn.last_answer in self.kb.answers else None
             if not side.covered_only and not turn.named and not side.pairs and last_topic in candidates:
                 candidates = [last_topic]  # "is it reversible?" after nerve surgery: of nerve surgery, not of dystonia
             if side.of_condition and not turn.in_question:  # "so what causes it then?" after massage: the condition's
