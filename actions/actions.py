@@ -327,6 +327,11 @@ class ActionRespond(Action):
                 # "what else could be going on?" after poor circulation as a cause: the list of causes; not "could
                 # it be a pinched nerve instead?", which the classifier is sure names another of them
                 return aspect, topics[0], listing
+            if side.likens:  # "is it the same stuff they use for wrinkles?": where the answer on it names that
+                likened = self.likened(turn, side)
+                if likened:
+                    return aspect, topics[0], likened
+                continue
             # "which kind?"; "does twitching count?" names a thing, which may be a topic of its own
             if side.more_of_last and turn.last_answer and (not turn.in_question or side.names_it):
                 if side.names_it and not self.kb.says_word_of(turn.last_answer, turn.text, side.asking_words):
@@ -369,6 +374,20 @@ class ActionRespond(Action):
         if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for
             return None if self.answered_in_context(turn, asked) else (asked[0], topics[0], None)
         return None
+
+    def likened(self, turn: Turn, side: Aspect) -> Optional[str]:
+        """What "is it the same as X?" is answered by: the answer on the thing talked about (the topic the question
+        names, else the last answer) where it or its passages name X, a word of the question other than the
+        thing's own names ("same as what my grandad took for parkinsons?" after levodopa). None where the
+        classifier is sure of another answer."""
+        named = [t for t in turn.named[: turn.in_question] if t in self.kb.topics]
+        answer = self.kb.topic_answer(named[0], turn.last_answer) if named else turn.last_answer
+        if answer not in self.kb.answers or self.sure_answer(turn) not in (None, answer):
+            return None
+        question = turn.text[turn.question_start :].lower()
+        for term in self.kb.topics[self.kb.answers[answer].topic].terms:
+            question = re.sub(rf"\b{re.escape(term.lower())}\b", " ", question)
+        return answer if self.kb.says_word_of(answer, question, side.asking_words) else None
 
     def cause_named_in_context(self, turn: Turn) -> Optional[str]:
         """A thing the articles name only as a cause (a medicine for something else), named in a conversation on a

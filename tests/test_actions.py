@@ -654,6 +654,8 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("and whats usually behind it", "cause"), ("so whats actually behind it", "root_cause"),
     ("whats the root of it then", "root_cause"), ("does neck botox make it hard to swallow", "side_effects"),
     ("im so tired all the time since, is that from it", "side_effects"), ("tired since the weekend", None),
+    ("is it the same stuff they use for wrinkles", "same_as"), ("same as what my grandad took?", "same_as"),
+    ("is the dose the same every time", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
@@ -1312,6 +1314,38 @@ async def test_the_real_cause_of_spasms_is_the_articles_root_cause(dispatcher, m
     slots = {"topic": "joint_instability", "last_answer": "ms_joint_instability"}
     message, _ = await respond(dispatcher, make_tracker([("ms_why_spasms", 0.6)], text, spasms, slots))
     assert message["custom"]["answer_id"] == "ms_why_spasms"
+
+
+async def test_the_root_cause_of_spasms_after_the_other_article_is_still_joint_instability(dispatcher, make_tracker):
+    """"whats the root of it then" after how long Botox lasts (the dystonia article): "root" is the muscle spasm
+    article's word for the joint instability behind spasms, not the everyday causes the dystonia article lists."""
+    slots = {"topic": "muscle_spasms", "earlier_topics": ["botox"], "last_answer": "cd_botox_frequency"}
+    ranking = [("followup_cause", 0.6), ("cd_spasm_causes", 0.1), ("ms_joint_instability", 0.1), ("cd_causes", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "whats the root of it then", slots=slots))
+    assert message["custom"]["answer_id"] == "ms_joint_instability"
+
+
+@pytest.mark.parametrize("text, slots, ranking, topic, expected", [
+    # the named topic's answer says "wrinkles": what Botox does, not "not covered"
+    ("is the botox for necks the same stuff as for wrinkles", {}, [("ask_not_covered", 0.8)], "botox", "cd_botox_what"),
+    # the last answer says "Parkinson's"
+    ("is it the same as what my grandad took for parkinsons", {"topic": "levodopa", "last_answer": "cd_levodopa"},
+     [("ask_not_covered", 0.87)], None, "cd_levodopa"),
+    ("my sister takes that for panic attacks, same stuff?", {"topic": "clonazepam", "last_answer": "cd_clonazepam"},
+     [("ask_not_covered", 0.74)], None, "cd_clonazepam"),
+    # nothing of ours names Dysport: the articles don't say
+    ("is it the same as dysport", {"topic": "botox", "last_answer": "cd_botox_what"}, [("ask_not_covered", 0.9)], None,
+     None),
+])
+async def test_the_same_as_another_thing_is_answered_where_the_answer_names_it(
+    dispatcher, make_tracker, text, slots, ranking, topic, expected
+):
+    """"Is it the same botox they use for wrinkles?": the answer on the thing talked about, where it names the other
+    thing (`same_as`, `ActionRespond.likened`); otherwise the ladder goes on, here to "not covered"."""
+    entities = topic_entities(text, topic) if topic else None
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, entities, slots))
+    assert message["custom"]["answer_id"] == expected
+    assert message["custom"]["kind"] == ("answer" if expected else "not_covered")
 
 
 @pytest.mark.parametrize("text, ranking, side, term", [
