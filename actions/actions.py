@@ -464,12 +464,18 @@ class ActionRespond(Action):
 
     def effect_asked(self, turn: Turn, side: Aspect, topic: str) -> Optional[str]:
         """"can it cause headaches?" after joint instability asks what the topic causes, not what causes it: the
-        one answer of the topic that says the thing asked of (spine instability: "...tension, and headaches").
-        Only for a question that names no topic of its own, so "it" is the conversation's."""
+        one answer of the topic that says the thing asked of (spine instability: "...tension, and headaches"),
+        else the one answer of the conversation's article that says it. Only for a question that names no topic of
+        its own, so "it" is the conversation's."""
         found = CAUSES_WHAT.search(turn.text[turn.question_start :].lower()) if side.names_a_cause else None
         if not found or turn.in_question:
             return None
-        saying = [a for a in self.kb.topic_answers(topic) if self.kb.says_word_of(a, found.group(1), side.asking_words)]
+        says_it = lambda a: self.kb.says_word_of(a, found.group(1), side.asking_words)
+        saying = [a for a in self.kb.topic_answers(topic) if says_it(a)]
+        if not saying and turn.last_answer:  # "can that cause headaches too?" after what to take for spasms: the
+            article = self.kb.article_of(turn.last_answer)  # one answer of the conversation's article that says so
+            saying = [a for a, answer in self.kb.answers.items()
+                      if answer.kind == "answer" and self.kb.article_of(a) == article and says_it(a)]
         return saying[0] if len(saying) == 1 else None
 
     def competing_answer(self, turn: Turn) -> Optional[str]:

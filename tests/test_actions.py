@@ -1734,6 +1734,12 @@ async def test_what_a_topic_causes_is_the_answer_that_says_it_not_what_causes_th
     dispatcher.messages.clear()
     message, _ = await respond(dispatcher, make_tracker([("followup_cause", 0.9)], "so what causes it?", slots=slots))
     assert message["custom"]["answer_id"] == "ms_joint_instability"
+    # after what to take for spasms, whose own answers never say headaches: the one answer of that article that does
+    dispatcher.messages.clear()
+    slots = {"topic": "muscle_spasms", "last_answer": "ms_take_anything"}
+    ranking = [("followup_side_effects", 0.45), ("ms_why_spasms", 0.2), ("ask_not_covered", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "can that cause headaches aswell", slots=slots))
+    assert message["custom"]["answer_id"] == "ms_spine_instability"
 
 
 @pytest.mark.parametrize("text, expected", [
