@@ -346,6 +346,7 @@ class ActionRespond(Action):
                                             or self.kb.followup(t, aspect, turn.last_answer) or causes[t])
                                            for t in candidates))
             answer_id = next((a for t, a in answers if a and not (side.new_answer and a == turn.last_answer)
+                              and not self.another_item_of_last_list(a, turn)
                               and (not side.names_it or self.kb.speaks_of(a, t, question))
                               and self.speaks_of_the_other(a, t, side, turn)), None)
             if answer_id and self.classifier_over_side(turn, answer_id, aspect):
@@ -374,6 +375,14 @@ class ActionRespond(Action):
         if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for
             return None if self.answered_in_context(turn, asked) else (asked[0], topics[0], None)
         return None
+
+    def another_item_of_last_list(self, answer_id: str, turn: Turn) -> bool:
+        """Whether the answer is another thing of the list the last answer is one of, for a turn that names no topic:
+        "how long before it helps?" after the tip on stress asks of that tip, not of heat, the tip that says how
+        long."""
+        listing = self.kb.listing_of(turn.last_answer)
+        return bool(listing) and not turn.named and answer_id != turn.last_answer and (
+            answer_id in self.kb.answers[listing].items)
 
     def likened(self, turn: Turn, side: Aspect) -> Optional[str]:
         """What "is it the same as X?" is answered by: the answer on the thing talked about (the topic the question

@@ -1895,3 +1895,16 @@ async def test_combining_with_something_the_articles_never_name_is_not_covered(d
     assert message["custom"]["answer_id"] == expected
     if expected is None:
         assert message["custom"]["kind"] == "not_covered" and not message["custom"]["citations"]
+
+
+async def test_a_side_of_one_tip_is_not_answered_by_another_tip(dispatcher, make_tracker):
+    """"how long before it helps?" after the tip on stress: the tip on heat says how long, but of heat; the articles
+    say nothing of how long for stress (`another_item_of_last_list`). After the heat tip it is the heat tip."""
+    ranking = [("followup_duration", 0.6), ("cd_go_away", 0.2), ("cd_tip_heat", 0.1), ("cd_botox_frequency", 0.1)]
+    slots = {"topic": "home_care", "last_answer": "cd_tip_stress"}
+    message, _ = await respond(dispatcher, make_tracker(ranking, "how long before it helps", slots=slots))
+    assert message["custom"]["kind"] == "not_covered"
+    dispatcher.messages.clear()
+    slots = {"topic": "home_care", "last_answer": "cd_tip_heat"}
+    message, _ = await respond(dispatcher, make_tracker(ranking, "how long do i leave it on", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_tip_heat"
