@@ -369,9 +369,6 @@ class ActionRespond(Action):
             if specific and not (side.not_of_treatments and treatment):  # never "how to treat the pills"
                 if self.certain_of_specific_answer(turn):  # "are my sore muscles really the problem?" asks no pain
                     return None
-                other = self.other_treatment_compared(turn) if side.of_two_treatments else None
-                if other:  # "how does that compare to the brain op?" after nerve surgery: what that one is
-                    return aspect, topics[0], other
                 if self.named_cause_answered(turn, asked):  # "can psychiatric meds cause the neck twisting?"
                     continue
                 return aspect, topics[0], None
@@ -386,19 +383,6 @@ class ActionRespond(Action):
         listing = self.kb.listing_of(turn.last_answer)
         return bool(listing) and not turn.named and answer_id != turn.last_answer and (
             answer_id in self.kb.answers[listing].items)
-
-    def other_treatment_compared(self, turn: Turn) -> Optional[str]:
-        """The answer on the other of two treatments of one article that a question compares (the two it names, or
-        one it names and the last answer's): the articles describe each but never weigh them, so the one not just
-        described is given. None for other things compared ("an infrared lamp or a heat pad?")."""
-        treatments = [t for t in turn.named[: turn.in_question] if t in self.kb.topics and self.kb.topics[t].treats]
-        last_topic = self.kb.answers[turn.last_answer].topic if turn.last_answer in self.kb.answers else None
-        if last_topic in self.kb.topics and self.kb.topics[last_topic].treats and last_topic not in treatments:
-            treatments.append(last_topic)
-        if len(treatments) < 2 or len({self.kb.article_of_topic(t) for t in treatments[:2]}) > 1:
-            return None
-        other = next(t for t in treatments if t != last_topic)
-        return self.kb.topic_answer(other, turn.last_answer)
 
     def likened(self, turn: Turn, side: Aspect) -> Optional[str]:
         """What "is it the same as X?" is answered by: the answer on the thing talked about (the topic the question

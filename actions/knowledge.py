@@ -85,7 +85,6 @@ class Aspect:
     of_last: bool = False  # read only in a conversation, of a question naming no topic ("what else?")
     names_it: bool = False  # answered only where the answer names the thing asked about ("does ice help?")
     likens: bool = False  # "is it the same as X?": the answer on the thing talked about, where it names X
-    of_two_treatments: bool = False  # "how does that compare to the brain op?": the other treatment's answer
     not_of_treatments: bool = False  # never said not covered of a treatment ("how to treat the pills")
     names_a_cause: bool = False  # a topic it names may be the cause asked of another ("can it come from meds?")
     words_decide: bool = False  # its words say what is asked, whatever the classifier reads ("the real cause")

@@ -1908,25 +1908,3 @@ async def test_a_side_of_one_tip_is_not_answered_by_another_tip(dispatcher, make
     slots = {"topic": "home_care", "last_answer": "cd_tip_heat"}
     message, _ = await respond(dispatcher, make_tracker(ranking, "how long do i leave it on", slots=slots))
     assert message["custom"]["answer_id"] == "cd_tip_heat"
-
-
-@pytest.mark.parametrize("text, slots, ranking, terms, expected", [
-    ("baclofen vs clonazepam", {}, [("ask_not_covered", 0.64)], ("baclofen", "clonazepam"), "cd_baclofen"),
-    ("how does that compare to the brain op", {"topic": "nerve_surgery", "last_answer": "cd_nerve_surgery"},
-     [("ask_not_covered", 0.85)], ("brain op",), "cd_dbs_what"),
-    # two things of two articles, never described side by side: not covered
-    ("is an ice pack better than heat", {"topic": "home_care", "last_answer": "cd_tip_heat"},
-     [("ask_not_covered", 0.76)], ("ice pack", "heat"), None),
-    # "which one is stronger" asks to weigh them, not more of the last answer
-    ("which one is stronger", {"topic": "baclofen", "earlier_topics": ["clonazepam"], "last_answer": "cd_baclofen"},
-     [("ask_not_covered", 0.85)], (), None),
-])
-async def test_two_treatments_compared_get_the_one_not_just_described(
-    dispatcher, make_tracker, text, slots, ranking, terms, expected
-):
-    """The articles describe treatments but never weigh one against another: a comparison of two treatments of
-    one article gets the answer on the one not just described (`other_treatment_compared`); other comparisons
-    get "not covered"."""
-    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots))
-    assert message["custom"]["answer_id"] == expected
-    assert message["custom"]["kind"] == ("answer" if expected else "not_covered")
