@@ -154,7 +154,15 @@ class Screener:
                     token.lemma_ = self.lemma_of[meant[0]]
 
     def _words(self, words: List[str]) -> set:
-        return {w.lower() for w in words} | {self._lemma(w) for w in words}
+        """The words as listed, and the lemma of each that is an inflection of it ("terrified": terrify). Not the
+        first part of a contraction ("can't": "ca", "couldn't": "can") nor a lemma the lookup table gives another
+        word ("worst": "wrong", "drunk": "drink"), which would make everyday words signs of danger."""
+        lemmas = set()
+        for word in words:
+            doc = self.nlp(word.lower())
+            if len(doc) == 1 and word.lower().startswith(doc[0].lemma_[:4]):
+                lemmas.add(doc[0].lemma_)
+        return {w.lower() for w in words} | lemmas
 
     def _lemma(self, word: str) -> str:
         return self.nlp(word.lower())[0].lemma_

@@ -330,6 +330,26 @@ def test_the_second_net_needs_acute_danger_or_a_serious_sign_not_denied():
     assert not screen("no fever or anything, just a crick from the long flight").alarming
 
 
+@pytest.mark.parametrize("text", [
+    "Got a wedding this weekend and I'm on baclofen. Can I have a few beers?",  # "can't" is no "can"
+    "what could be wrong with my neck",  # "worst" is no "wrong", "couldn't" no "could"
+    "should i drink more water for the cramps",  # "drunk" is no "drink"
+])
+def test_everyday_words_are_no_sign_of_danger_by_a_listed_words_lemma(text):
+    """The second net's words are the listed ones and their inflections, not the first part of a contraction
+    ("can't": "ca", "couldn't": "can") nor what the lookup table makes of an irregular form ("worst": "wrong")."""
+    assert not screen(text).alarming
+    assert screen("i cant move my arm").alarming and screen("worst pain ever").alarming
+    assert screen("I'm terrified").alarming  # an inflection of a listed word still counts
+
+
+def test_not_being_able_to_keep_oneself_safe_is_self_harm():
+    text = "I keep having urges to slice my arms and I don't think I can keep myself safe tonight"
+    assert screen(text).emergencies == ("self_harm",)
+    assert screen("i dont think i can keep myself safe").emergencies == ("self_harm",)
+    assert screen("how do i keep myself safe on baclofen").emergencies == ()
+
+
 # ---- red flags in any script ------------------------------------------------------------------------------
 def spoofed(text: str):
     """The same words as some keyboards and spoofers type them."""
