@@ -656,6 +656,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("im so tired all the time since, is that from it", "side_effects"), ("tired since the weekend", None),
     ("is it the same stuff they use for wrinkles", "same_as"), ("same as what my grandad took?", "same_as"),
     ("is the dose the same every time", None),
+    ("do you have a physio on site", "services"), ("i read on your site that steroids are bad", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
