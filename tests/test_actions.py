@@ -657,6 +657,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("is it the same stuff they use for wrinkles", "same_as"), ("same as what my grandad took?", "same_as"),
     ("is the dose the same every time", None),
     ("do you have a physio on site", "services"), ("i read on your site that steroids are bad", None),
+    ("well what does the clinic recommend", "treatment"), ("what would you suggest then", "treatment"),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
@@ -1909,3 +1910,12 @@ async def test_a_side_of_one_tip_is_not_answered_by_another_tip(dispatcher, make
     slots = {"topic": "home_care", "last_answer": "cd_tip_heat"}
     message, _ = await respond(dispatcher, make_tracker(ranking, "how long do i leave it on", slots=slots))
     assert message["custom"]["answer_id"] == "cd_tip_heat"
+
+
+async def test_what_the_clinic_recommends_is_how_the_condition_is_treated(dispatcher, make_tracker):
+    """"well what does the clinic recommend" after acupuncture, which the articles don't cover: how dystonia is
+    treated, not the fallback the classifier's "off-topic" would give."""
+    slots = {"topic": "cervical_dystonia", "last_answer": None}
+    ranking = [("out_of_scope", 0.8), ("ask_not_covered", 0.15), ("cd_what_is", 0.05)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "well what does the clinic recommend", slots=slots))
+    assert message["custom"]["answer_id"] == "cd_treatments"
