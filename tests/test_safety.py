@@ -186,6 +186,8 @@ def test_general_medication_questions_are_not_referred(text):
     ("can we lower it", ["clonazepam"], "ask_dosage"),
     ("should he just cut them in half then", ["oral_medications"], "ask_dosage"),
     ("can i just quit them", ["baclofen"], "ask_dosage"),
+    ("can she skip the morning one on school days", ["oral_medications"], "ask_dosage"),
+    ("can she just stop them", ["clonazepam"], "ask_dosage"),
     ("can i lower it with stretching", ["massage"], None),
     # the same words on no medication, or without a conversation, or of something else
     ("should i stop it then?", ["massage"], None),
