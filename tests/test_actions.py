@@ -1899,17 +1899,18 @@ async def test_combining_with_something_the_articles_never_name_is_not_covered(d
         assert message["custom"]["kind"] == "not_covered" and not message["custom"]["citations"]
 
 
-async def test_a_side_of_one_tip_is_not_answered_by_another_tip(dispatcher, make_tracker):
+@pytest.mark.parametrize("last_answer, text, expected", [
+    ("cd_tip_stress", "how long before it helps", None),  # the heat tip's "how long" is of heat
+    ("cd_tip_heat", "how long do i leave it on", "cd_tip_heat"),
+])
+async def test_a_side_of_one_tip_is_not_answered_by_another_tip(dispatcher, make_tracker, last_answer, text, expected):
     """"how long before it helps?" after the tip on stress: the tip on heat says how long, but of heat; the articles
     say nothing of how long for stress (`another_item_of_last_list`). After the heat tip it is the heat tip."""
     ranking = [("followup_duration", 0.6), ("cd_go_away", 0.2), ("cd_tip_heat", 0.1), ("cd_botox_frequency", 0.1)]
-    slots = {"topic": "home_care", "last_answer": "cd_tip_stress"}
-    message, _ = await respond(dispatcher, make_tracker(ranking, "how long before it helps", slots=slots))
-    assert message["custom"]["kind"] == "not_covered"
-    dispatcher.messages.clear()
-    slots = {"topic": "home_care", "last_answer": "cd_tip_heat"}
-    message, _ = await respond(dispatcher, make_tracker(ranking, "how long do i leave it on", slots=slots))
-    assert message["custom"]["answer_id"] == "cd_tip_heat"
+    slots = {"topic": "home_care", "last_answer": last_answer}
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
+    assert message["custom"]["answer_id"] == expected
+    assert message["custom"]["kind"] == ("answer" if expected else "not_covered")
 
 
 async def test_what_the_clinic_recommends_is_how_the_condition_is_treated(dispatcher, make_tracker):
