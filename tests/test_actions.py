@@ -658,9 +658,11 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("is the dose the same every time", None),
     ("do you have a physio on site", "services"), ("i read on your site that steroids are bad", None),
     ("well what does the clinic recommend", "treatment"), ("what would you suggest then", "treatment"),
+    ("which ones", "details"), ("which kind do i have", "details"), ("which one is it then", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
-    """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain."""
+    """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain; "which
+    one is it?" asks which of several applies, not more of the last answer, as "which ones?" does."""
     from actions.reading import reader
 
     sides = reader().read(make_tracker([("cd_what_is", 0.5)], text)).sides
