@@ -13,7 +13,7 @@ WORDS_FILE = Path(__file__).resolve().parent.parent / "models" / "spelling" / "w
 WORD = re.compile(r"[a-z]+")
 MAX_JOINED = 4  # "back low fen", "clone as a pam": dictation splits a term into at most this many words
 MIN_JOINED_SOUNDS = 5  # a run joined into an article's word by sound alone must sound this distinct (consonants)
-MIN_PHRASE_WORDS = 3  # a term of this many words is found with one of them typed or heard as another word
+MIN_PHRASE_WORDS = 2  # a term of this many words is found with one of them typed or heard as another word
 # Dictation splits a term into syllables; a run that starts (but for "in jections") or ends with one of these
 # small words is a phrase, not a split term ("ligament is", "to me in").
 SMALL_WORDS = set(
@@ -76,6 +76,8 @@ class Speller:
         self.phrases_by_word: Dict[str, List[tuple]] = {}
         for phrase in phrases:
             words = phrase.split()
+            if words[0] in SMALL_WORDS:  # "my back", "at home": "my black cat" is no back
+                continue
             for place, word in enumerate(words):
                 self.phrases_by_word.setdefault(word, []).append((words, place))
         # Candidates by first letter: typos rarely hit it, and this keeps a look-up to a few hundred words. An

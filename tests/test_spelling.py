@@ -112,12 +112,15 @@ def test_a_question_word_after_a_dictated_term_is_not_joined_into_it(speller):
 @pytest.mark.parametrize("typed, meant", [
     ("can you explain deep rain stimulation for dystonia", "can you explain deep brain stimulation for dystonia"),
     ("deep brian stimulaton explained simply pls", "deep brain stimulation explained simply pls"),
+    ("ive had trigger pint shots in my shoulders", "ive had trigger point shots in my shoulders"),
+    ("how do lose ligaments cause that", "how do loose ligaments cause that"),
 ])
 def test_a_term_of_several_words_is_restored_when_one_word_came_as_another(speller, typed, meant):
-    """A sound dropped ("rain") or two letters swapped ("brian") inside a term of three words or more."""
+    """A sound dropped ("rain", "pint", "lose") or two letters swapped ("brian") inside a term of two words or more."""
     assert speller.correct(typed) == meant
 
 
-@pytest.mark.parametrize("text", ["my head keeps burning", "head keep turning", "shots in my neck", "op on the brains"])
+@pytest.mark.parametrize("text", ["my head keeps burning", "head keep turning", "shots in my neck", "op on the brains",
+                                  "my black cat", "i lose sleep over it"])
 def test_another_letter_or_a_plural_inside_a_term_is_left_alone(speller, text):
     assert speller.correct(text) == text
