@@ -120,7 +120,7 @@ class ActionRespond(Action):
             return self.refer(dispatcher, turn)
         # Words that ask for the clinic yield to an answer the classifier is sure of ("tips for between appointments")
         if (turn.screening.handoff and not self.sure_answer(turn)) or (confident and intent == HANDOFF):
-            return self.handoff(dispatcher)
+            return self.handoff(dispatcher, turn)
         # told, not asked; unless it tells of a side the articles answer ("it's making me so sleepy" after clonazepam)
         if confident and intent == SYMPTOM and not turn.asks and not (side and side[2]) and not turn.meant_item:
             if turn.screening.told_refer:  # "my mum's head keeps pulling to the left on its own": how it's diagnosed
@@ -687,12 +687,13 @@ class ActionRespond(Action):
         dispatcher.utter_message(text=" ".join(texts), json_message=custom)
         return []
 
-    def handoff(self, dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:
-        """A person to talk to: the clinic's phone, opening hours and booking link from clinic.yml."""
+    def handoff(self, dispatcher: CollectingDispatcher, turn: Turn) -> List[Dict[Text, Any]]:
+        """A person to talk to: the clinic's phone, opening hours and booking link from clinic.yml. A topic named
+        stays for the next turn ("can i drive after my botox?", then "how many days before it kicks in?")."""
         dispatcher.utter_message(
             text=self.handoff_text(), json_message={**payload("handoff"), "contact": self.contact()}
         )
-        return []
+        return self.remember(turn)
 
     def handoff_text(self) -> str:
         details = clinic()

@@ -555,6 +555,15 @@ async def test_handoff_gives_the_clinics_contact_details(dispatcher, make_tracke
     assert "+1 555 010 0100" in message["text"] and "https://clinic.example/book" in message["text"]
 
 
+async def test_a_topic_named_in_a_question_for_the_clinic_stays_for_the_next_turn(dispatcher, make_tracker):
+    """"can i drive home straight after my botox appointment" goes to the clinic; "how many days before it kicks
+    in?" next is still about Botox."""
+    text = "can i drive home straight after my botox appointment"
+    message, events = await respond(dispatcher, make_tracker([("request_human", 0.9)], text, [botox_entity(text)]))
+    assert message["custom"]["kind"] == "handoff"
+    assert SlotSet("topic", "botox") in events
+
+
 async def test_session_start_says_the_disclaimer_once(dispatcher, make_tracker):
     from rasa_sdk.events import ActionExecuted
 
