@@ -39,7 +39,8 @@ def main(out: str) -> None:
     # Every longer word of the articles and terms, common ones too: what an unknown word may be a typo of
     # ("musles", "stimulaton", "ligiments"), though only `targets` are rare enough to be checked for.
     vocabulary = sorted(w for w in article_words | term_words if len(w) >= 5)
-    # Terms of three words or more, for a word typed or heard as another real word ("deep brian stimulation").
+    # Terms of two words or more, for a word typed or heard as another real word ("deep brian stimulation",
+    # "trigger pint shots", "lose ligaments"); those starting with a small word ("my back") are left out when read.
     phrases = sorted({" ".join(re.findall(r"[a-z]+", term.lower())) for topic in topics.values()
                       for term in topic["terms"] if len(re.findall(r"[a-z]+", term)) >= MIN_PHRASE_WORDS})
     words = {"targets": medical, "terms": sorted(set(medical) & term_words), "common": common, "vocabulary": vocabulary,

@@ -556,8 +556,8 @@ async def test_handoff_gives_the_clinics_contact_details(dispatcher, make_tracke
 
 
 async def test_a_topic_named_in_a_question_for_the_clinic_stays_for_the_next_turn(dispatcher, make_tracker):
-    """"can i drive home straight after my botox appointment" goes to the clinic; "how many days before it kicks
-    in?" next is still about Botox."""
+    """"can i drive home straight after my botox appointment" goes to the clinic; "and how often will i have to go
+    back?" next is still about Botox."""
     text = "can i drive home straight after my botox appointment"
     message, events = await respond(dispatcher, make_tracker([("request_human", 0.9)], text, [botox_entity(text)]))
     assert message["custom"]["kind"] == "handoff"
