@@ -689,7 +689,7 @@ class ActionRespond(Action):
 
     def handoff(self, dispatcher: CollectingDispatcher, turn: Turn) -> List[Dict[Text, Any]]:
         """A person to talk to: the clinic's phone, opening hours and booking link from clinic.yml. A topic named
-        stays for the next turn ("can i drive after my botox?", then "how many days before it kicks in?")."""
+        stays for the next turn ("can i drive after my botox?", then "and how often will i have to go back?")."""
         dispatcher.utter_message(
             text=self.handoff_text(), json_message={**payload("handoff"), "contact": self.contact()}
         )
