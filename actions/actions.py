@@ -130,7 +130,9 @@ class ActionRespond(Action):
                 # "my neck is always tight and i get headaches": the answer the classifier and the meaning agree on
                 return self.answer(dispatcher, told, turn)
             topic = (turn.named or turn.context or [None])[0]
-            options = self.kb.topic_answers(topic) if topic else self.kb.messages["symptom_questions"]
+            options = self.kb.topic_answers(topic) or self.kb.topics[topic].answers if topic else self.kb.messages["symptom_questions"]
+            if turn.named and len(options) == 1:  # "i sit at a computer all day": what the articles say of that
+                return self.answer(dispatcher, options[0], turn)
             return self.offer(dispatcher, self.kb.message("symptom"), "clarify", options, turn)
         if turn.meant_item and not side:  # "tell me more about the second one"; "and the first one, how often?"
             return self.answer(dispatcher, self.of_meant_item(turn), turn) + [SlotSet("listing", turn.listing)]
@@ -144,6 +146,9 @@ class ActionRespond(Action):
             if answer_id:
                 return self.answer(dispatcher, answer_id, turn)
             return self.not_covered(dispatcher, turn, aspect, topic)
+        situation = self.situation_named(turn)
+        if situation:  # "i'm at a desk all day, does that change anything": the tip for desk workers
+            return self.answer(dispatcher, situation, turn)
         if confident and intent == NOT_COVERED:
             competing = self.competing_answer(turn)
             if competing:  # "does yoga count?" after stress: the tip on stress, which the classifier saw too
@@ -198,6 +203,15 @@ class ActionRespond(Action):
             if candidates:
                 return self.offer(dispatcher, self.kb.message("clarify"), "clarify", candidates, turn)
         return self.offer(dispatcher, self.kb.message("fallback"), "fallback", self.kb.messages["starter_questions"], turn)
+
+    def situation_named(self, turn: Turn) -> Optional[str]:
+        """The one answer of an everyday situation (`situation` in knowledge/topics.yml) that is the only topic the
+        question names, where it asks no side and the classifier is sure of nothing else: "i work at a desk all
+        day, does that matter?" gets the tip for desk workers, not "the articles don't say"."""
+        named = turn.named[: turn.in_question]
+        if len(named) != 1 or not self.kb.topics[named[0]].situation or turn.sides:
+            return None
+        return None if self.sure_answer(turn) or self.sure_not_covered(turn) else self.kb.topics[named[0]].answers[0]
 
     def agreed_in_context(self, turn: Turn) -> Optional[str]:
         """The answer that both the classifier, unsure, ranks first and the turn read by meaning reads closest to

@@ -67,6 +67,7 @@ class Topic:
     says_nothing_of: Tuple[str, ...] = ()  # broad sides the articles don't cover for it ("how long" of whiplash)
     as_cause: Dict[str, str] = field(default_factory=dict)  # condition -> the answer on this topic as its cause
     article_terms: Tuple[str, ...] = ()  # words naming it only on its article's ground ("injections" of dystonia)
+    situation: bool = False  # an everyday situation (desk work) the articles say one thing of: named alone, that answer
 
 
 @dataclass(frozen=True)
@@ -133,7 +134,7 @@ class KnowledgeBase:
                 name, t["label"], t["answers"], t["terms"],
                 {aspect: [a] if isinstance(a, str) else a for aspect, a in (t.get("followups") or {}).items()},
                 t.get("treats"), tuple(t.get("says_nothing_of") or ()), dict(t.get("as_cause") or {}),
-                tuple(t.get("article_terms") or ()),
+                tuple(t.get("article_terms") or ()), bool(t.get("situation")),
             )
             for name, t in load("topics.yml")["topics"].items()
         }

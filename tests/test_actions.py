@@ -444,6 +444,32 @@ async def test_a_symptom_told_in_a_conversation_gets_what_it_reads_as_there(disp
     assert message["custom"]["kind"] == "clarify"
 
 
+@pytest.mark.parametrize("text, term", [("i sit at a computer all day", "at a computer"),
+                                        ("been doing heavy deadlifts and massage sorts it for a day", "massage")])
+async def test_a_thing_told_of_which_the_articles_say_one_thing_gets_it(kb, dispatcher, make_tracker, text, term):
+    """A story that names a thing with one answer (desk work, massage) gets that answer, not a list of questions."""
+    tracker = make_tracker([("describe_symptom", 0.8), ("out_of_scope", 0.1)], text, topic_entities(text, term))
+    message, _ = await respond(dispatcher, tracker)
+    topic = kb.topic_for_term(term)
+    assert message["custom"]["kind"] == "answer"
+    assert message["custom"]["answer_id"] == kb.topics[topic].answers[0]
+
+
+@pytest.mark.parametrize("text, term", [("i'm at a desk all day, does that change anything", "desk"),
+                                        ("can sitting hunched over a laptop all day make it worse", "hunched over")])
+async def test_an_everyday_situation_named_alone_gets_what_the_articles_say_of_it(dispatcher, make_tracker, text, term):
+    """Desk work is a situation the article gives one tip for; an unsure "the articles don't say" yields to it,
+    a sure one does not."""
+    slots = {"topic": "muscle_spasms", "last_answer": "ms_take_anything"}
+    unsure = make_tracker([("ask_not_covered", 0.6), ("cd_home_tips", 0.1)], text, topic_entities(text, term), slots)
+    message, _ = await respond(dispatcher, unsure)
+    assert message["custom"]["answer_id"] == "cd_tip_stretching"
+    dispatcher.messages.clear()
+    sure = make_tracker([("ask_not_covered", 0.95), ("cd_home_tips", 0.01)], text, topic_entities(text, term), slots)
+    message, _ = await respond(dispatcher, sure)
+    assert message["custom"]["kind"] == "not_covered"
+
+
 async def test_a_symptom_told_of_a_side_the_articles_answer_gets_that_answer(dispatcher, make_tracker):
     """"it's making me so sleepy" after clonazepam tells of its side effects, which the article covers."""
     slots = {"topic": "clonazepam", "last_answer": "cd_clonazepam"}

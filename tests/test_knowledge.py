@@ -214,7 +214,8 @@ def test_aspect_rule_words_are_single_tokens(kb):
     [("pills", "oral_medications"), ("jabs in my neck", "botox"), ("wry neck", "cervical_dystonia"),
      ("ice pack", "usual_treatments"), ("ultrasound", "usual_treatments"), ("physio", "physical_therapy"),
      ("wire in the brain", "deep_brain_stimulation"), ("brain wire", "deep_brain_stimulation"),
-     ("my back", "muscle_spasms"), ("lower back", "muscle_spasms"), ("desk", "home_care"), ("office job", "home_care"),
+     ("my back", "muscle_spasms"), ("lower back", "muscle_spasms"), ("desk", "desk_work"), ("office job", "desk_work"),
+     ("at a computer", "desk_work"), ("hunched over", "desk_work"),
      ("ligament injections", "prolotherapy"), ("cd", "cervical_dystonia")],
 )
 def test_lay_words_reach_their_topic(kb, term, topic):
