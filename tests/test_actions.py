@@ -650,6 +650,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("how does someone end up with neck dystonia", "cause"), ("could my water pills be doing it", "cause"),
     ("is there anything less drastic", "alternatives"), ("what can go wrong with the brain surgery", "side_effects"),
     ("how many days till i notice anything", "onset"), ("so is massage a waste of money", "effect"),
+    ("how quick does it work", "onset"), ("how fast do the shots work", "onset"),
     ("can the deep brain stimulation help him", "effect"), ("can botox stop working if you have it for years", "tolerance"),
     ("does your body get used to baclofen", "tolerance"), ("what kind of pillow is best for dystonia", "sleep"),
     ("would pilates count?", "among_last"), ("is feeling tired one of them", "among_last"),
@@ -901,6 +902,16 @@ async def test_a_short_turn_naming_a_topic_asks_about_it(dispatcher, make_tracke
     tracker = make_tracker([("cd_baclofen", 0.3), ("cd_clonazepam", 0.28)], text, [entity], {"topic": "baclofen"})
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["answer_id"] == "cd_anticholinergics"
+
+
+async def test_how_soon_prolotherapy_helps_is_how_long_ligament_repair_takes(dispatcher, make_tracker):
+    """The article says prolotherapy works by repairing ligaments, over weeks and months: that answers "how long
+    would prolo take to kick in", which is not "the articles don't say"."""
+    text = "how long would prolo take to kick in"
+    tracker = make_tracker([("ask_not_covered", 0.56), ("ms_prolotherapy_what", 0.2)], text,
+                           topic_entities(text, "prolo"), {"topic": "prolotherapy", "last_answer": "ms_prolotherapy_what"})
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "ms_ligament_repair_time"
 
 
 async def test_the_first_specific_side_decides_over_a_broad_one(dispatcher, make_tracker):
