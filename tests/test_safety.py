@@ -468,6 +468,17 @@ def test_everyday_messages_near_the_new_signs_raise_no_alarm(text):
     assert screen(text).emergencies == ()
 
 
+@pytest.mark.parametrize("text", ["i get cramps at night in my calf, i'm 30 and pretty fit", "i am fit and healthy otherwise"])
+def test_fit_for_healthy_is_no_seizure(text):
+    """Rules match lemmas, and the lemma of "fitting" is "fit": the seizure rule takes "fitting" as the word."""
+    assert screen(text).emergencies == ()
+
+
+@pytest.mark.parametrize("text", ["he's fitting", "my son is fitting right now", "my dad is having a fit"])
+def test_someone_fitting_is_a_seizure(text):
+    assert "seizure_collapse" in screen(text).emergencies
+
+
 @pytest.mark.parametrize(
     "text",
     ["how dose botax help with cervical dystonia", "dose distonia ever go away", "how long dose a ligiment take to heal",
