@@ -130,7 +130,9 @@ class ActionRespond(Action):
                 # "my neck is always tight and i get headaches": the answer the classifier and the meaning agree on
                 return self.answer(dispatcher, told, turn)
             topic = (turn.named or turn.context or [None])[0]
-            options = self.kb.topic_answers(topic) or self.kb.topics[topic].answers if topic else self.kb.messages["symptom_questions"]
+            options = self.kb.messages["symptom_questions"]
+            if topic:  # the topic's answers; desk work files its one answer under the home-care tips
+                options = self.kb.topic_answers(topic) or self.kb.topics[topic].answers
             if turn.named and len(options) == 1:  # "i sit at a computer all day": what the articles say of that
                 return self.answer(dispatcher, options[0], turn)
             return self.offer(dispatcher, self.kb.message("symptom"), "clarify", options, turn)
