@@ -213,7 +213,9 @@ class ActionRespond(Action):
         named = turn.named[: turn.in_question]
         if len(named) != 1 or not self.kb.topics[named[0]].situation or turn.sides:
             return None
-        return None if self.sure_answer(turn) or self.sure_not_covered(turn) else self.kb.topics[named[0]].answers[0]
+        if self.sure_answer(turn) or self.sure_not_covered(turn):
+            return None
+        return self.kb.topic_answer(named[0], turn.last_answer)
 
     def agreed_in_context(self, turn: Turn) -> Optional[str]:
         """The answer that both the classifier, unsure, ranks first and the turn read by meaning reads closest to
