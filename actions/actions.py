@@ -39,7 +39,8 @@ FOR_ANOTHER = re.compile(rf"^\W*{ELLIPTICAL_OPENING}\s+(?:for|with)\b")  # "and 
 MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
 # Words of chat that name nothing to combine ("can we do both at once lol")
 CHAT_WORDS = frozenset("""lol tho pls plz please ok okay thanks thank yeah yes u ur im hmm hm um uh ah oh
-actually really just also too going back bit bother""".split())
+actually really just also too going back bit bother people usually normally generally typically folks patients
+doctors""".split())
 knowledge_base()  # read and checked when the action server starts: contradicting knowledge files stop it here
 
 
@@ -360,7 +361,10 @@ class ActionRespond(Action):
             causes = {t: self.as_cause(turn, side, t) for t in candidates}
             # a cause the question names comes first: "is it his statin?" with cramps asks of medicines, not all causes
             named_causes = [(t, causes[t]) for t in candidates if causes[t] and t in turn.named[: turn.in_question]]
-            answers = chain(named_causes, ((t, self.effect_asked(turn, side, t)
+            # "how often should i do them?" after the stretching tip: the last answer, where it covers the side asked
+            last_covers = ([(last_topic, turn.last_answer)] if not turn.named and turn.last_answer
+                           and self.kb.covers(turn.last_answer, aspect) else [])
+            answers = chain(named_causes, last_covers, ((t, self.effect_asked(turn, side, t)
                                             or self.kb.followup(t, aspect, turn.last_answer) or causes[t])
                                            for t in candidates))
             answer_id = next((a for t, a in answers if a and not (side.new_answer and a == turn.last_answer)

@@ -1936,6 +1936,7 @@ async def test_a_treatment_taken_with_the_one_talked_about_asks_to_combine_them(
     ("can i take them with my botox", ("botox",), "cd_botox_with_pills"),
     ("going back a bit, can i take anything alongside the jabs", ("jabs",), "cd_botox_with_pills"),
     ("can i take them together", (), "cd_botox_with_pills"),
+    ("do people usually combine them with anything", (), "cd_botox_with_pills"),  # "people usually" name nothing
 ])
 async def test_combining_with_something_the_articles_never_name_is_not_covered(dispatcher, make_tracker, text, terms,
                                                                                 expected):
@@ -1945,6 +1946,16 @@ async def test_combining_with_something_the_articles_never_name_is_not_covered(d
     assert message["custom"]["answer_id"] == expected
     if expected is None:
         assert message["custom"]["kind"] == "not_covered" and not message["custom"]["citations"]
+
+
+@pytest.mark.parametrize("last_answer, expected", [("cd_tip_stretching", "cd_tip_stretching"), ("cd_tip_heat", None)])
+async def test_a_side_the_last_answer_covers_is_answered_by_it(dispatcher, make_tracker, last_answer, expected):
+    """"how often should i do them?" after the stretching tip: it says "daily" (desk work's table gives it for how
+    often), although home care as a whole has no answer on how often. The heat tip says nothing of how often."""
+    ranking = [("followup_frequency", 0.9), ("cd_botox_frequency", 0.05)]
+    slots = {"topic": "home_care", "last_answer": last_answer}
+    message, _ = await respond(dispatcher, make_tracker(ranking, "how often should i do them", slots=slots))
+    assert message["custom"]["answer_id"] == expected
 
 
 @pytest.mark.parametrize("last_answer, text, expected", [
