@@ -695,6 +695,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("do you have a physio on site", "services"), ("i read on your site that steroids are bad", None),
     ("well what does the clinic recommend", "treatment"), ("what would you suggest then", "treatment"),
     ("which ones", "details"), ("which kind do i have", "details"), ("which one is it then", None),
+    ("is it becuase of something i did", "cause"), ("why me", "cause"), ("why do i need it", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain; "which
