@@ -442,13 +442,21 @@ class ActionRespond(Action):
         """Another answer the classifier gives decides over the side's: from config.SURE_CONFIDENCE, or from
         config.OVER_A_SIDE_CONFIDENCE where it is from the conversation's article and the side is not one whose
         words decide (`words_decide` in knowledge/aspects.yml). "Should he be checked for something else?" after
-        trigger point injections asks when to be evaluated, not for other treatments."""
+        trigger point injections asks when to be evaluated, not for other treatments. Not the general answer of a
+        topic the question names: "how quick does prolotherapy work?" asks that side of it, not what it is."""
+        if self.general_answer_of_named(turn, self.sure_answer(turn)):
+            return False
         if self.sure_answer(turn) not in (None, answer_id):
             return True
         leaning = self.sure_answer(turn, config.OVER_A_SIDE_CONFIDENCE)
         if leaning in (None, answer_id) or self.kb.aspects[aspect].words_decide:
             return False
         return not turn.last_answer or self.kb.article_of(leaning) == self.kb.article_of(turn.last_answer)
+
+    def general_answer_of_named(self, turn: Turn, answer_id: Optional[str]) -> bool:
+        """Whether the answer is what a topic the question names is in general ("what is prolotherapy?"): a reading
+        of the topic, which the side the words ask ("how quick does prolotherapy work?") makes more precise."""
+        return any(answer_id in self.kb.topics[t].answers for t in turn.named[: turn.in_question])
 
     def speaks_of_the_other(self, answer_id: str, topic: str, side: Aspect, turn: Turn) -> bool:
         """A side of two things ("can I have Botox and prolotherapy at the same time?") is answered only by an

@@ -1980,3 +1980,15 @@ async def test_what_the_clinic_recommends_is_how_the_condition_is_treated(dispat
     ranking = [("out_of_scope", 0.8), ("ask_not_covered", 0.15), ("cd_what_is", 0.05)]
     message, _ = await respond(dispatcher, make_tracker(ranking, "well what does the clinic recommend", slots=slots))
     assert message["custom"]["answer_id"] == "cd_treatments"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("how quick does prolotherapy work", "ms_ligament_repair_time"),  # a side of it: how soon it helps
+    ("what is prolotherapy", "ms_prolotherapy_what"),
+])
+async def test_a_side_of_a_named_topic_is_not_overruled_by_what_the_topic_is(dispatcher, make_tracker, text, expected):
+    """The classifier, sure, reads "how quick does prolotherapy work?" as what prolotherapy is: that is only a
+    reading of the topic the question names, and the side its words ask (how soon it works) makes it precise."""
+    ranking = [("ms_prolotherapy_what", 0.98), ("ms_ligament_repair_time", 0.01)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, "prolotherapy")))
+    assert message["custom"]["answer_id"] == expected
