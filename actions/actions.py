@@ -197,6 +197,8 @@ class ActionRespond(Action):
         alone = self.read_alone(turn)
         if alone:  # "what should i eat to stop getting cramps": a first turn that clearly reads as one answer
             return self.answer(dispatcher, alone, turn)
+        if self.more_than_listed(turn):  # "what other diseases do that?" after the diseases: all the articles name
+            return self.answer(dispatcher, turn.last_answer, turn)
         if not (confident and intent == OUT_OF_SCOPE):
             candidates = [
                 r["name"]
@@ -217,6 +219,15 @@ class ActionRespond(Action):
         if self.sure_answer(turn) or self.sure_not_covered(turn):
             return None
         return self.kb.topic_answer(named[0], turn.last_answer)
+
+    def more_than_listed(self, turn: Turn) -> bool:
+        """A turn that asks for other things than those just listed ("what other vitamins or minerals matter?"
+        after what diet has to do with cramps), names nothing and reads as that very answer
+        (config.CONTEXT_CLOSE_SIMILARITY): the articles name no others, so the list again."""
+        if not turn.last_answer or turn.named or turn.last_answer not in turn.not_meant:
+            return False
+        best = self.followups.best(turn.text, turn.topics_in_focus, self.kb.article_of(turn.last_answer))
+        return bool(best) and best[0] == turn.last_answer and best[1] >= config.CONTEXT_CLOSE_SIMILARITY
 
     def agreed_in_context(self, turn: Turn) -> Optional[str]:
         """The answer that both the classifier, unsure, ranks first and the turn read by meaning reads closest to

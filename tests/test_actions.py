@@ -1992,3 +1992,18 @@ async def test_a_side_of_a_named_topic_is_not_overruled_by_what_the_topic_is(dis
     ranking = [("ms_prolotherapy_what", 0.98), ("ms_ligament_repair_time", 0.01)]
     message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, "prolotherapy")))
     assert message["custom"]["answer_id"] == expected
+
+
+@pytest.mark.parametrize("similarity, expected", [(0.9, "cd_cause_medical_conditions"), (0.8, None)])
+async def test_asking_for_others_than_those_just_listed_gets_the_list_again(dispatcher, make_tracker, monkeypatch,
+                                                                           similarity, expected):
+    """"what other diseases do that?" after the diseases that cause spasms: the articles name no others, and the
+    turn reads as that very answer; not where it reads only somewhat like it."""
+    from actions.followups import followup_reader
+
+    reading = ("cd_cause_medical_conditions", similarity, 0.1, "cd_spasm_causes")
+    monkeypatch.setattr(type(followup_reader()), "best", lambda self, *args: reading)
+    slots = {"topic": "muscle_spasms", "last_answer": "cd_cause_medical_conditions"}
+    ranking = [("out_of_scope", 0.41), ("followup_cause", 0.3), ("cd_spasm_causes", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "what other diseases do that", slots=slots))
+    assert message["custom"]["answer_id"] == expected
