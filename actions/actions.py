@@ -126,7 +126,8 @@ class ActionRespond(Action):
         if confident and intent == SYMPTOM and not turn.asks and not (side and side[2]) and not turn.meant_item:
             if turn.screening.told_refer:  # "my mum's head keeps pulling to the left on its own": how it's diagnosed
                 return self.answer(dispatcher, turn.screening.told_refer, turn)
-            told = self.told_in_context(turn) or self.agreed_in_context(turn) or self.read_alone(turn)
+            told = (self.told_in_context(turn) or self.agreed_in_context(turn) or self.read_alone(turn)
+                    or self.told_item_of_last_list(turn))
             if told:  # "they come even at night when im lying still" after rest: what that means for it; a first
                 # "my neck is always tight and i get headaches": the answer the classifier and the meaning agree on
                 return self.answer(dispatcher, told, turn)
@@ -262,6 +263,13 @@ class ActionRespond(Action):
         (config.FOLLOWUP_MIN_SIMILARITY)."""
         best = self.reading_in_conversation(turn)
         return best[0] if best and best[1] >= config.FOLLOWUP_MIN_SIMILARITY else None
+
+    def told_item_of_last_list(self, turn: Turn) -> Optional[str]:
+        """After a list (the causes of spasms) or a thing of one, something told ("i did pull something lifting a
+        bag of compost") tells of the thing of that list it reads clearly closest to (`FollowupReader.closest_of`)."""
+        last = self.kb.answers.get(turn.last_answer) if turn.last_answer else None
+        listing = (last.id if last.items else self.kb.listing_of(last.id)) if last else None
+        return self.followups.closest_of(turn.text, self.kb.answers[listing].items) if listing else None
 
     def reading_in_conversation(self, turn: Turn) -> Optional[Reading]:
         """The turn read with the topics it is about (its own, else the conversation's); None in a first turn."""

@@ -2007,3 +2007,22 @@ async def test_asking_for_others_than_those_just_listed_gets_the_list_again(disp
     ranking = [("out_of_scope", 0.41), ("followup_cause", 0.3), ("cd_spasm_causes", 0.1)]
     message, _ = await respond(dispatcher, make_tracker(ranking, "what other diseases do that", slots=slots))
     assert message["custom"]["answer_id"] == expected
+
+
+async def test_something_told_after_a_list_tells_of_the_thing_of_it_it_reads_closest_to(
+        kb, dispatcher, make_tracker, monkeypatch):
+    """"i did pull something lifting a bag of compost" after overuse as a cause of spasms: muscle injury, another
+    cause of that list, which it reads clearly closest to; with no thing clearly closest, the questions to choose."""
+    from actions.followups import followup_reader
+
+    reader_type = type(followup_reader())
+    asked = []
+    monkeypatch.setattr(reader_type, "best", lambda self, *args: ("cd_cause_overuse", 0.5, 0.01, None))
+    monkeypatch.setattr(reader_type, "closest_of", lambda self, text, items: asked.append(items) or closest)
+    slots = {"topic": "muscle_spasms", "last_answer": "cd_cause_overuse"}
+    told = [("describe_symptom", 0.85), ("cd_cause_overuse", 0.05)]
+    for closest, expected in (("cd_cause_muscle_injury", "cd_cause_muscle_injury"), (None, None)):
+        dispatcher.messages.clear()
+        message, _ = await respond(dispatcher, make_tracker(told, "i did pull something lifting a bag of compost", slots=slots))
+        assert message["custom"]["answer_id"] == expected
+    assert asked[0] == kb.answers[kb.listing_of("cd_cause_overuse")].items
