@@ -432,10 +432,12 @@ async def test_a_sign_of_a_condition_told_gets_how_it_is_diagnosed(kb, dispatche
 
 async def test_a_symptom_told_in_a_conversation_gets_what_it_reads_as_there(dispatcher, make_tracker, monkeypatch):
     """"its mostly my calfs" after the causes of cramps tells more of what was asked: poor circulation, which the
-    turn read with the conversation's topic clearly reads as; a reading short of that gets the topic's questions."""
+    turn read with the conversation's topic clearly reads as; a reading short of that, where no cause of the list
+    reads clearly closest either, gets the topic's questions."""
     slots = {"topic": "muscle_spasms", "last_answer": "cd_spasm_causes"}
     reading = ("cd_cause_circulation", config.FOLLOWUP_MIN_SIMILARITY + 0.01, 0.1, None)
     monkeypatch.setattr(type(followup_reader()), "best", lambda self, *args: reading)
+    monkeypatch.setattr(type(followup_reader()), "closest_of", lambda self, *args: None)
     message, _ = await respond(dispatcher, make_tracker([("describe_symptom", 0.9)], "its mostly my calfs", slots=slots))
     assert message["custom"]["answer_id"] == "cd_cause_circulation"
     dispatcher.messages.clear()
