@@ -2028,3 +2028,19 @@ async def test_something_told_after_a_list_tells_of_the_thing_of_it_it_reads_clo
         message, _ = await respond(dispatcher, make_tracker(told, "i did pull something lifting a bag of compost", slots=slots))
         assert message["custom"]["answer_id"] == expected
     assert asked[0] == kb.answers[kb.listing_of("cd_cause_overuse")].items
+
+
+@pytest.mark.parametrize("text, terms, ranking, slots, expected", [
+    # the spasm article: instability in the spine often leads to spasms, tension and headaches
+    ("and the headaches?", ("headaches",), [("out_of_scope", 0.4), ("followup_what_about", 0.3)],
+     {"topic": "joint_instability", "last_answer": "ms_joint_instability"}, "ms_spine_instability"),
+    ("i get headaches every day and my neck is always tight", ("headaches",), [("describe_symptom", 0.9)], {},
+     "ms_spine_instability"),
+    # a side of a treatment the articles don't cover: not the headaches' answer
+    ("can botox give you headaches", ("botox", "headaches"), [("ask_not_covered", 0.6), ("cd_botox_what", 0.2)], {},
+     None),
+])
+async def test_headaches_lead_to_what_the_articles_say_of_them(dispatcher, make_tracker, text, terms, ranking, slots,
+                                                              expected):
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots=slots))
+    assert message["custom"]["answer_id"] == expected
