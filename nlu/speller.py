@@ -67,9 +67,10 @@ class Speller:
         self.term_keys: Dict[str, List[str]] = {}
         for term in self.terms:
             self.term_keys.setdefault(sound_key(term), []).append(term)
-        # The articles' rarer words, heard as several words ("mag nee see um"), by sound only.
+        # The articles' rarer words and the terms, heard as several words ("mag nee see um", "electro lights"), by
+        # sound only: the last resort of `join`, after a term's closer spellings.
         self.target_keys: Dict[str, List[str]] = {}
-        for target in self.targets - self.terms:
+        for target in self.targets:
             if len(sound_key(target)) >= MIN_JOINED_SOUNDS:
                 self.target_keys.setdefault(sound_key(target), []).append(target)
         # Each word of a term of several words, with its place: "deep rain stimulation" is found by "deep".

@@ -2044,3 +2044,19 @@ async def test_headaches_lead_to_what_the_articles_say_of_them(dispatcher, make_
                                                               expected):
     message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots=slots))
     assert message["custom"]["answer_id"] == expected
+
+
+@pytest.mark.parametrize("text, terms, expected", [
+    # electrolytes: a cause of spasms the dystonia article names (potassium, calcium, magnesium)
+    ("so what minerals should i be topping up", ("minerals",), "cd_cause_electrolytes"),
+    ("could it be salts or something", ("salts",), "cd_cause_electrolytes"),
+    # which foods contain them: a side the articles don't give
+    ("which foods have magnesium in", ("magnesium",), None),
+])
+async def test_electrolytes_named_after_the_causes_of_spasms(dispatcher, make_tracker, text, terms, expected):
+    slots = {"topic": "muscle_spasms", "last_answer": "cd_cause_dehydration"}
+    ranking = [("out_of_scope", 0.3), ("cd_cause_nutrition", 0.25), ("cd_tip_hydration_diet", 0.2)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots=slots))
+    assert message["custom"]["answer_id"] == expected
+    if expected is None:
+        assert message["custom"]["kind"] == "not_covered" and not message["custom"]["citations"]
