@@ -227,7 +227,7 @@ class ActionRespond(Action):
         (config.CONTEXT_CLOSE_SIMILARITY): the articles name no others, so the list again."""
         if not turn.last_answer or turn.named or turn.last_answer not in turn.not_meant:
             return False
-        best = self.followups.best(turn.text, turn.topics_in_focus, self.kb.article_of(turn.last_answer))
+        best = self.reading_in_conversation(turn)
         return bool(best) and best[0] == turn.last_answer and best[1] >= config.CONTEXT_CLOSE_SIMILARITY
 
     def agreed_in_context(self, turn: Turn) -> Optional[str]:
@@ -463,9 +463,10 @@ class ActionRespond(Action):
         words decide (`words_decide` in knowledge/aspects.yml). "Should he be checked for something else?" after
         trigger point injections asks when to be evaluated, not for other treatments. Not the general answer of a
         topic the question names: "how quick does prolotherapy work?" asks that side of it, not what it is."""
-        if self.general_answer_of_named(turn, self.sure_answer(turn)):
+        sure = self.sure_answer(turn)
+        if self.general_answer_of_named(turn, sure):
             return False
-        if self.sure_answer(turn) not in (None, answer_id):
+        if sure not in (None, answer_id):
             return True
         leaning = self.sure_answer(turn, config.OVER_A_SIDE_CONFIDENCE)
         if leaning in (None, answer_id) or self.kb.aspects[aspect].words_decide:
