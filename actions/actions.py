@@ -701,8 +701,10 @@ class ActionRespond(Action):
     def narrowed(self, turn: Turn, answer: str) -> str:
         """Read in context, the list the last answer is one of means that one thing: "where in the body mostly?"
         after poor circulation as a cause of cramps asks about circulation, not all the causes again. ("What else
-        causes them?", which does ask for the list, is read by the sides and the classifier before this.)"""
-        return turn.last_answer if turn.last_answer in self.kb.answers[answer].items else answer
+        causes them?", which does ask for the list, is read by the sides and the classifier before this; "what else
+        sets off spasms like that?" after nerve compression, which asks past it, is not narrowed.)"""
+        narrows = turn.last_answer in self.kb.answers[answer].items and turn.last_answer not in turn.not_meant
+        return turn.last_answer if narrows else answer
 
     @staticmethod
     def tie_broken(turn: Turn, best: Reading) -> str:

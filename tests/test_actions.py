@@ -1846,6 +1846,17 @@ async def test_read_in_context_the_list_the_last_answer_is_one_of_means_that_one
     assert message["custom"]["answer_id"] == "cd_spasm_causes"
 
 
+async def test_a_turn_that_asks_past_the_last_answer_is_not_narrowed_to_it(dispatcher, make_tracker, monkeypatch):
+    """"what else commonly sets off spasms like that?" after nerve compression as a cause asks for the other
+    causes: read in context as all the causes, it is not narrowed back to the one just given."""
+    slots = {"topic": "muscle_spasms", "last_answer": "cd_cause_nerve_compression"}
+    ranking = [("cd_spasm_causes", 0.7), ("ms_take_anything", 0.13), ("cd_cause_medical_conditions", 0.04)]
+    monkeypatch.setattr(type(followup_reader()), "best", lambda self, *args: ("cd_spasm_causes", 0.84, 0.03, None))
+    text = "what else commonly sets off spasms like that"
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
+    assert message["custom"]["answer_id"] == "cd_spasm_causes"
+
+
 @pytest.mark.parametrize("text, ranking, expected", [
     ("what else could be going on", [("followup_cause", 0.3), ("ms_take_anything", 0.2)], "cd_spasm_causes"),
     ("could it be a pinched nerve instead", [("cd_cause_nerve_compression", 0.95), ("cd_spasm_causes", 0.03)],
