@@ -698,6 +698,8 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("well what does the clinic recommend", "treatment"), ("what would you suggest then", "treatment"),
     ("which ones", "details"), ("which kind do i have", "details"), ("which one is it then", None),
     ("is it becuase of something i did", "cause"), ("why me", "cause"), ("why do i need it", None),
+    ("can it go wrong", "side_effects"), ("when can i get back to playing", "recovery"),
+    ("and prolotherapy, is that a one off", "permanent"), ("is that one of the options", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain; "which
@@ -706,6 +708,16 @@ def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
 
     sides = reader().read(make_tracker([("cd_what_is", 0.5)], text)).sides
     assert (sides[0] if sides else None) == side
+
+
+@pytest.mark.parametrize("text", ["what if it doesnt work for me", "and if it doesn't help?"])
+async def test_what_if_a_treatment_does_not_work_asks_what_else_there_is(dispatcher, make_tracker, text):
+    """"what if it doesn't work for me?" after Botox: the other treatments for dystonia, not "the articles don't
+    say whether Botox helps"."""
+    slots = {"topic": "botox", "earlier_topics": ["cervical_dystonia"], "last_answer": "cd_botox_what"}
+    ranking = [("followup_evidence", 0.31), ("followup_how_it_works", 0.22), ("ask_capabilities", 0.15)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
+    assert message["custom"]["answer_id"] == "cd_treatments"
 
 
 async def test_a_fix_asked_for_a_condition_gets_its_treatment(dispatcher, make_tracker):
