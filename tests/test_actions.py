@@ -700,6 +700,8 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("is it becuase of something i did", "cause"), ("why me", "cause"), ("why do i need it", None),
     ("can it go wrong", "side_effects"), ("when can i get back to playing", "recovery"),
     ("and prolotherapy, is that a one off", "permanent"), ("is that one of the options", None),
+    ("who would know that then", "who_to_see"), ("so should i be referring them somewhere", "who_to_see"),
+    ("who knows", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain; "which
