@@ -2085,3 +2085,18 @@ async def test_electrolytes_named_after_the_causes_of_spasms(dispatcher, make_tr
     assert message["custom"]["answer_id"] == expected
     if expected is None:
         assert message["custom"]["kind"] == "not_covered" and not message["custom"]["citations"]
+
+
+@pytest.mark.parametrize("text, terms, ranking, expected", [
+    # heat, a topic of its own: its one answer is the dystonia article's tip
+    ("and a heat pack?", ("heat pack",), [("followup_what_about", 0.99)], "cd_tip_heat"),
+    # the tip says to keep a towel between the pad and the skin
+    ("is it safe to put the heat pad straight on my skin", ("heat pad",), [("ask_not_covered", 0.6), ("cd_tip_heat", 0.2)],
+     "cd_tip_heat"),
+    # how hot, the articles don't say
+    ("what temperature should the heat pad be on", ("heat pad",), [("ask_not_covered", 0.9), ("cd_tip_heat", 0.05)], None),
+])
+async def test_heat_named_gets_the_heat_tip(dispatcher, make_tracker, text, terms, ranking, expected):
+    slots = {"topic": "home_care", "earlier_topics": ["cervical_dystonia"], "last_answer": "cd_home_tips"}
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots=slots))
+    assert message["custom"]["answer_id"] == expected
