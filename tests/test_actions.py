@@ -702,6 +702,10 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("and prolotherapy, is that a one off", "permanent"), ("is that one of the options", None),
     ("who would know that then", "who_to_see"), ("so should i be referring them somewhere", "who_to_see"),
     ("who knows", None),
+    # the lemma of "as" is "a": "as good as", "such as" are matched as written, not in "a heat pad good for a ..."
+    ("is a heat pad good for a tight dystonia neck", "effect"), ("such a pain, what helps", "treatment"),
+    ("is it as good as botox", "compare"), ("treatments such as what", "details"),
+    ("is it the same as torticollis", "same_as"),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain; "which
