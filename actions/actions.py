@@ -180,6 +180,9 @@ class ActionRespond(Action):
             return self.offer(dispatcher, self.kb.message("clarify"), "clarify", self.guesses(turn, in_context), turn)
         if in_context:
             return self.answer(dispatcher, in_context, turn)
+        if confident and intent in self.kb.answers and self.sibling_meant_last(turn):
+            # "isn't that a parkinsons drug?" after benztropine: benztropine (also used in Parkinson's), not levodopa
+            return self.answer(dispatcher, turn.last_answer, turn)
         if confident and intent in self.kb.answers and self.sure_enough(turn):
             return self.answer(dispatcher, intent, turn)
         if confident and intent in SMALLTALK:
@@ -229,6 +232,25 @@ class ActionRespond(Action):
             return False
         best = self.reading_in_conversation(turn)
         return bool(best) and best[0] == turn.last_answer and best[1] >= config.CONTEXT_CLOSE_SIMILARITY
+
+    def sibling_meant_last(self, turn: Turn) -> bool:
+        """A turn that points back at the last answer ("that", "those") and names no other topic, where the classifier
+        reads another thing of the same list, and the last answer says what the turn asks about and the other
+        nothing more: the last answer is meant ("arent those parkinsons drugs?" after benztropine, which is also
+        used in Parkinson's; not "could a carpal tunnel thing be causing that?" after overuse)."""
+        last = turn.last_answer
+        if not (turn.points_back and last and turn.intent != last):
+            return False
+        listing = self.kb.listing_of(last)
+        if not listing or listing != self.kb.listing_of(turn.intent):
+            return False
+        if set(turn.named[: turn.in_question]) - {self.kb.answers[listing].topic, self.kb.answers[last].topic}:
+            return False  # names another thing than the list's kind ("drugs") or the last answer's
+        words = [w for w in re.findall(r"[a-z]+", turn.text[turn.question_start :].lower())
+                 if w not in ECHO_WORDS and w not in self.naming_nothing]
+        said = [w for w in words if self.kb.says_word_of(last, w)]
+        # and the classifier's answer says nothing of the turn that the last one doesn't ("carpal tunnel")
+        return bool(said) and not any(self.kb.says_word_of(turn.intent, w) for w in words if w not in said)
 
     def agreed_in_context(self, turn: Turn) -> Optional[str]:
         """The answer that both the classifier, unsure, ranks first and the turn read by meaning reads closest to

@@ -2104,3 +2104,30 @@ async def test_heat_named_gets_the_heat_tip(dispatcher, make_tracker, text, term
     slots = {"topic": "home_care", "earlier_topics": ["cervical_dystonia"], "last_answer": "cd_home_tips"}
     message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots=slots))
     assert message["custom"]["answer_id"] == expected
+
+
+@pytest.mark.parametrize("text, terms, expected", [
+    # points back, and the last answer says Parkinson's: benztropine, not levodopa
+    ("isn't that a parkinsons drug? I don't have parkinsons", (), "cd_anticholinergics"),
+    ("arent those parkinsons drugs? she hasnt got parkinsons", ("drugs",), "cd_anticholinergics"),
+    # names another thing of the list: that one
+    ("what about levodopa, is that for parkinsons", ("levodopa",), "cd_levodopa"),
+])
+async def test_a_turn_pointing_back_means_the_last_answer_over_a_sibling_of_its_list(
+        dispatcher, make_tracker, text, terms, expected):
+    """After benztropine (an anticholinergic, also used in Parkinson's), the classifier reads "parkinsons drug" as
+    levodopa, another of the dystonia medicines; a turn that points back and names nothing else means benztropine."""
+    slots = {"topic": "anticholinergics", "earlier_topics": ["cervical_dystonia"], "last_answer": "cd_anticholinergics"}
+    ranking = [("cd_levodopa", 0.95), ("cd_anticholinergics", 0.03)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots=slots))
+    assert message["custom"]["answer_id"] == expected
+
+
+async def test_a_sibling_the_turn_speaks_of_is_not_overruled_by_the_last_answer(dispatcher, make_tracker):
+    """"could a carpal tunnel thing be causing that" after overuse as a cause: overuse says "cause" too, but only
+    nerve compression, which the classifier reads, says carpal tunnel."""
+    slots = {"topic": "muscle_spasms", "last_answer": "cd_cause_overuse"}
+    ranking = [("cd_cause_nerve_compression", 0.98), ("cd_cause_overuse", 0.01)]
+    text = "could a carpal tunnel thing be causing that"
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
+    assert message["custom"]["answer_id"] == "cd_cause_nerve_compression"
