@@ -246,11 +246,10 @@ class ActionRespond(Action):
             return False
         if set(turn.named[: turn.in_question]) - {self.kb.answers[listing].topic, self.kb.answers[last].topic}:
             return False  # names another thing than the list's kind ("drugs") or the last answer's
-        words = [w for w in re.findall(r"[a-z]+", turn.text[turn.question_start :].lower())
-                 if w not in ECHO_WORDS and w not in self.naming_nothing]
-        said = [w for w in words if self.kb.says_word_of(last, w)]
+        words = self.kb.content_words(turn.text[turn.question_start :], ECHO_WORDS | self.naming_nothing)
+        said = self.kb.words_said(last, words)
         # and the classifier's answer says nothing of the turn that the last one doesn't ("carpal tunnel")
-        return bool(said) and not any(self.kb.says_word_of(turn.intent, w) for w in words if w not in said)
+        return bool(said) and not self.kb.words_said(turn.intent, [w for w in words if w not in said])
 
     def agreed_in_context(self, turn: Turn) -> Optional[str]:
         """The answer that both the classifier, unsure, ranks first and the turn read by meaning reads closest to
@@ -515,9 +514,8 @@ class ActionRespond(Action):
     def names_something_unsaid(self, answer_id: str, side: Aspect, turn: Turn) -> bool:
         """The question names a thing that is no topic (neither a term nor a word the side asks with) and that the
         answer never says: "grapefruit juice", "a drink"."""
-        words = [w for w in re.findall(r"[a-z]+", turn.text[turn.question_start :].lower())
-                 if w not in self.naming_nothing and w not in side.asking_words]
-        return bool(words) and not self.kb.says_word_of(answer_id, " ".join(words))
+        words = self.kb.content_words(turn.text[turn.question_start :], self.naming_nothing | side.asking_words)
+        return bool(words) and not self.kb.words_said(answer_id, words)
 
     def words_naming_nothing(self) -> frozenset:
         """Small words, words of chat and the words of the topics' own terms."""

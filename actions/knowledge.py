@@ -274,11 +274,21 @@ class KnowledgeBase:
         """Whether the answer or its passages say a word the question names ("yoga" in "does yoga count?"), or
         with `every` each of them, other than small words and the `asking` words; a word's ending may differ
         ("tired", "tiredness")."""
+        words = self.content_words(question, asking)
+        said = self.words_said(answer_id, words)
+        return bool(words) and (len(said) == len(words) if every else bool(said))
+
+    @staticmethod
+    def content_words(question: str, asking: AbstractSet[str] = frozenset()) -> List[str]:
+        """The question's words, less small words and the `asking` words."""
         from spacy.lang.en.stop_words import STOP_WORDS  # here: importers of this module need not load spaCy
 
+        return [w for w in re.findall(r"[a-z]+", question.lower()) if w not in STOP_WORDS and w not in asking]
+
+    def words_said(self, answer_id: str, words: Sequence[str]) -> List[str]:
+        """Those of the words that the answer or its passages say, a word's ending aside."""
         said = self.said_by(answer_id).lower()
-        words = [w for w in re.findall(r"[a-z]+", question.lower()) if w not in STOP_WORDS and w not in asking]
-        return bool(words) and (all if every else any)(re.search(rf"\b{w[:max(4, len(w) - 3)]}", said) for w in words)
+        return [w for w in words if re.search(rf"\b{w[:max(4, len(w) - 3)]}", said)]
 
     def said_by(self, answer_id: str) -> str:
         """The answer's text and its passages' text, together."""
