@@ -36,6 +36,7 @@ CAUSES_WHAT = re.compile(r"\b(?:cause|causes|give|gives|bring on|brings on|lead 
 ELLIPTICAL_OPENING = r"(?:and|or|also|what about|how about)"
 ELLIPSIS = re.compile(rf"\s*{ELLIPTICAL_OPENING}\b", re.IGNORECASE)  # "and a bad diet?"
 FOR_ANOTHER = re.compile(rf"^\W*{ELLIPTICAL_OPENING}\s+(?:for|with)\b")  # "and for loose joints?"
+COMPARED_WITH = re.compile(r"\b(?:vs|versus|compared?|comparison)\b")  # "vs prolo, which lasts longer?"
 MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
 # Words of chat that name nothing to combine ("can we do both at once lol")
 CHAT_WORDS = frozenset("""lol tho pls plz please ok okay thanks thank yeah yes u ur im hmm hm um uh ah oh
@@ -149,6 +150,9 @@ class ActionRespond(Action):
             aspect, topic, answer_id = side
             if answer_id:
                 return self.answer(dispatcher, answer_id, turn)
+            compared = self.treatments_compared(turn) if self.kb.aspects[aspect].each_described else []
+            if compared:  # "baclofen vs clonazepam?": the articles describe each, never side by side
+                return self.describe_each(dispatcher, compared, turn)
             return self.not_covered(dispatcher, turn, aspect, topic)
         situation = self.situation_named(turn)
         if situation:  # "i'm at a desk all day, does that change anything": the tip for desk workers
@@ -437,6 +441,25 @@ class ActionRespond(Action):
         if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for
             return None if self.answered_in_context(turn, asked) else (asked[0], topics[0], None)
         return None
+
+    def treatments_compared(self, turn: Turn) -> List[str]:
+        """The treatments a comparison asks about, where they treat one condition: two or more the question names,
+        or one it names beside the last answer's ("how does that compare to prolo?" after trigger point
+        injections). None where another thing the question names is of the other article: "baclofen vs botox for
+        back spasms" asks of Botox for what the articles never use it for."""
+        named = turn.named[: turn.in_question]
+        treatments = [t for t in named if self.kb.topics[t].treats]
+        last_topic = self.kb.answers[turn.last_answer].topic if turn.last_answer in self.kb.answers else None
+        beside_last = len(treatments) == 1 and (turn.points_back or COMPARED_WITH.search(turn.text.lower()))
+        if beside_last and last_topic in self.kb.topics and self.kb.topics[last_topic].treats:
+            treatments.append(last_topic)
+        treatments = list(dict.fromkeys(treatments))
+        conditions = {self.kb.topics[t].treats for t in treatments}
+        if len(treatments) < 2 or len(conditions) != 1:
+            return []
+        article = self.kb.article_of_topic(conditions.pop())
+        others = [t for t in named if t not in treatments]
+        return treatments if all(self.kb.article_of_topic(t) == article for t in others) else []
 
     def another_item_of_last_list(self, answer_id: str, turn: Turn) -> bool:
         """Whether the answer is another thing of the list the last answer is one of, for a turn that names no topic:
@@ -809,6 +832,21 @@ class ActionRespond(Action):
             custom["contact"] = self.contact()
         dispatcher.utter_message(text=" ".join(texts), buttons=buttons, json_message=custom)
         return self.remember(turn, topic)
+
+    def describe_each(self, dispatcher: CollectingDispatcher, topics: List[str], turn: Turn) -> List[Dict[Text, Any]]:
+        """"Our articles don't compare X and Y directly", then what they say of each, with every passage cited. The
+        first thing the question names becomes the conversation's topic and last answer; the others stay near."""
+        answers = [self.kb.topic_answer(t, turn.last_answer) for t in topics]
+        answers = [a for a in dict.fromkeys(answers) if a not in self.held]
+        if len(answers) < 2:
+            return self.not_covered(dispatcher, turn, "compare", topics[0])
+        labels = [self.kb.topics[t].label for t in topics]
+        text = self.kb.message("described_each", first=", ".join(labels[:-1]), second=labels[-1],
+                               each="\n\n".join(self.kb.answers[a].text for a in answers))
+        citations = [c for a in answers for c in self.kb.citations(a)]
+        suggestions = [self.kb.suggestion(a) for a in self.kb.related(answers[0]) if a not in self.held]
+        dispatcher.utter_message(text=text, json_message=payload("answer", answers[0], citations, suggestions))
+        return [SlotSet("last_answer", answers[0]), *self.remember(turn, topics[0])]
 
     def answer(self, dispatcher: CollectingDispatcher, answer_id: str, turn: Turn) -> List[Dict[Text, Any]]:
         """Utter an answer with its passages; its topic becomes the conversation's current topic. An answer held

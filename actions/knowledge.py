@@ -18,7 +18,8 @@ KNOWLEDGE_DIR = Path(os.environ.get("KNOWLEDGE_DIR") or Path(__file__).resolve()
 MAX_SUGGESTIONS = 3
 # Placeholders a reply text may use besides the clinic's details (clinic.yml): those KnowledgeBase.message
 # fills, those of the replies about a topic (`what`), of the handoff (actions.py) and of the channel (web/).
-PLACEHOLDERS = {"scope", "clinic", "what", "by_phone", "hours", "booking", "max_chars", "seconds", "referral", "answer"}
+PLACEHOLDERS = {"scope", "clinic", "what", "by_phone", "hours", "booking", "max_chars", "seconds", "referral", "answer",
+                "first", "second", "each"}
 logger = logging.getLogger(__name__)
 
 
@@ -89,6 +90,7 @@ class Aspect:
     not_of_treatments: bool = False  # never said not covered of a treatment ("how to treat the pills")
     names_a_cause: bool = False  # a topic it names may be the cause asked of another ("can it come from meds?")
     words_decide: bool = False  # its words say what is asked, whatever the classifier reads ("the real cause")
+    each_described: bool = False  # not covered of two treatments of one condition: what the articles say of each
 
     @property
     def asking_words(self) -> FrozenSet[str]:

@@ -2131,3 +2131,32 @@ async def test_a_sibling_the_turn_speaks_of_is_not_overruled_by_the_last_answer(
     text = "could a carpal tunnel thing be causing that"
     message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
     assert message["custom"]["answer_id"] == "cd_cause_nerve_compression"
+
+
+@pytest.mark.parametrize("text, terms, slots, expected", [
+    # two treatments of dystonia the question names
+    ("baclofen vs clonazepam", ("baclofen", "clonazepam"), {}, ["cd_baclofen", "cd_clonazepam"]),
+    # one it names, beside the last answer's
+    ("how does that compare to prolotherapy", ("prolotherapy",),
+     {"topic": "trigger_point_injections", "last_answer": "ms_trigger_point_injections"},
+     ["ms_prolotherapy_what", "ms_trigger_point_injections"]),
+    # Botox is of the dystonia article, the back spasms of the other: not covered
+    ("how does that compare to botox for back spasms", ("botox", "spasms"), {"topic": "baclofen", "last_answer": "cd_baclofen"},
+     None),
+    # one thing of ours and one the articles never name: not covered
+    ("is a massage gun as good as a real massage", ("massage",), {}, None),
+])
+async def test_two_treatments_compared_get_what_the_articles_say_of_each(
+        kb, dispatcher, make_tracker, text, terms, slots, expected):
+    """The articles never compare treatments side by side: a comparison of two treatments of one condition gets
+    "our articles don't compare them directly" and the answer on each, with every passage cited."""
+    ranking = [("ask_not_covered", 0.65), ("cd_baclofen", 0.1)]
+    message, events = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots=slots))
+    if expected is None:
+        assert message["custom"]["kind"] == "not_covered" and not message["custom"]["citations"]
+        return
+    cited = {c["passage_id"] for c in message["custom"]["citations"]}
+    assert cited == {p for a in expected for p in kb.answers[a].citations}
+    assert message["text"].startswith("Our articles don't compare")
+    assert all(kb.answers[a].text in message["text"] for a in expected)
+    assert SlotSet("last_answer", expected[0]) in events
