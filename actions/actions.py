@@ -184,6 +184,9 @@ class ActionRespond(Action):
             return self.offer(dispatcher, self.kb.message("clarify"), "clarify", self.guesses(turn, in_context), turn)
         if in_context:
             return self.answer(dispatcher, in_context, turn)
+        if confident and intent in self.kb.answers and self.other_article_meant_last(turn):
+            # "what's the missed diagnosis?" after muscle pain as a symptom: joint instability's, not dystonia's
+            return self.answer(dispatcher, turn.last_answer, turn)
         if confident and intent in self.kb.answers and self.sibling_meant_last(turn):
             # "isn't that a parkinsons drug?" after benztropine: benztropine (also used in Parkinson's), not levodopa
             return self.answer(dispatcher, turn.last_answer, turn)
@@ -254,6 +257,18 @@ class ActionRespond(Action):
         said = self.kb.words_said(last, words)
         # and the classifier's answer says nothing of the turn that the last one doesn't ("carpal tunnel")
         return bool(said) and not self.kb.words_said(turn.intent, [w for w in words if w not in said])
+
+    def other_article_meant_last(self, turn: Turn) -> bool:
+        """A turn that names no topic, where the classifier reads an answer of the other article than the last
+        answer's, and the last answer says words of the turn that the classifier's does not: the last answer is
+        meant ("what's the missed diagnosis?" after muscle pain as a symptom, which may be a missed diagnosis of
+        joint instability, is not how dystonia is diagnosed)."""
+        last = turn.last_answer
+        if not last or turn.named or turn.intent == last or self.kb.article_of(turn.intent) == self.kb.article_of(last):
+            return False
+        words = [w for w in self.kb.content_words(turn.text[turn.question_start :], CHAT_WORDS) if len(w) > 2]
+        said = self.kb.words_said(last, words)
+        return bool(said) and not set(said) <= set(self.kb.words_said(turn.intent, words))
 
     def agreed_in_context(self, turn: Turn) -> Optional[str]:
         """The answer that both the classifier, unsure, ranks first and the turn read by meaning reads closest to

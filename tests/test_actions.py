@@ -2160,3 +2160,17 @@ async def test_two_treatments_compared_get_what_the_articles_say_of_each(
     assert message["text"].startswith("Our articles don't compare")
     assert all(kb.answers[a].text in message["text"] for a in expected)
     assert SlotSet("last_answer", expected[0]) in events
+
+
+@pytest.mark.parametrize("slots, text, ranking, expected", [
+    # the last answer says "missed diagnosis"; the classifier reads dystonia's diagnosis, of the other article
+    ({"topic": "muscle_spasms", "last_answer": "ms_muscle_pain_symptom"}, "whats the missed diagnosis then",
+     [("cd_diagnosis", 0.8), ("ms_muscle_pain_symptom", 0.1)], "ms_muscle_pain_symptom"),
+    # the last answer says nothing the turn asks: the classifier's answer from the other article stands
+    ({"topic": "cervical_dystonia", "last_answer": "cd_what_is"}, "why do they heal so slowly",
+     [("ms_blood_supply", 0.85), ("cd_what_is", 0.05)], "ms_blood_supply"),
+])
+async def test_a_turn_saying_words_of_the_last_answer_is_not_read_in_the_other_article(
+        dispatcher, make_tracker, slots, text, ranking, expected):
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
+    assert message["custom"]["answer_id"] == expected
