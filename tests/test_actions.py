@@ -2174,3 +2174,19 @@ async def test_a_turn_saying_words_of_the_last_answer_is_not_read_in_the_other_a
         dispatcher, make_tracker, slots, text, ranking, expected):
     message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
     assert message["custom"]["answer_id"] == expected
+
+
+@pytest.mark.parametrize("slots, text, expected", [
+    # the dystonia article says it may go away, never whether it comes back
+    ({"topic": "cervical_dystonia", "last_answer": "cd_go_away"}, "will it come back tho", None),
+    ({"topic": "cervical_dystonia", "last_answer": "cd_go_away"}, "whats the chance it comes back", None),
+    # the spasm article says the tightness comes back after massage while the joint is loose
+    ({"topic": "massage", "last_answer": "ms_massage"}, "will it come back if i stop", "ms_massage"),
+])
+async def test_whether_a_thing_comes_back_is_answered_only_where_the_articles_say(
+        dispatcher, make_tracker, slots, text, expected):
+    message, _ = await respond(dispatcher, make_tracker([("cd_go_away", 0.45), ("ms_massage", 0.2)], text, slots=slots))
+    if expected is None:
+        assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == "recurrence"
+    else:
+        assert message["custom"]["answer_id"] == expected
