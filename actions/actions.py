@@ -153,7 +153,7 @@ class ActionRespond(Action):
             compared = self.treatments_compared(turn) if self.kb.aspects[aspect].each_described else []
             if compared:  # "baclofen vs clonazepam?": the articles describe each, never side by side
                 return self.describe_each(dispatcher, compared, turn)
-            return self.not_covered(dispatcher, turn, aspect, topic)
+            return self.not_covered(dispatcher, turn, aspect, topic, self.particular_unsaid(turn, aspect, topic))
         situation = self.situation_named(turn)
         if situation:  # "i'm at a desk all day, does that change anything": the tip for desk workers
             return self.answer(dispatcher, situation, turn)
@@ -429,6 +429,7 @@ class ActionRespond(Action):
             answer_id = next((a for t, a in answers if a and not (side.new_answer and a == turn.last_answer)
                               and not self.another_item_of_last_list(a, turn)
                               and (not side.names_it or self.kb.speaks_of(a, t, question))
+                              and not self.names_particular_unsaid(a, side, question)
                               and self.speaks_of_the_other(a, t, side, turn)), None)
             if answer_id and self.classifier_over_side(turn, answer_id, aspect):
                 return None  # the classifier is sure of another answer: the side's words were only a hint
@@ -475,6 +476,21 @@ class ActionRespond(Action):
         article = self.kb.article_of_topic(conditions.pop())
         others = [t for t in named if t not in treatments]
         return treatments if all(self.kb.article_of_topic(t) == article for t in others) else []
+
+    def particular_unsaid(self, turn: Turn, aspect: str, topic: Optional[str]) -> Optional[str]:
+        """The topic's answer on the side where the question names a particular thing of it that the answer never
+        says ("do they cause weight gain?" after the medicines' side effects), for the patient to read instead."""
+        side = self.kb.aspects[aspect]
+        answer_id = self.kb.followup(topic, aspect, turn.last_answer) if topic and side.particular else None
+        question = turn.text[turn.question_start :]
+        return answer_id if answer_id and self.names_particular_unsaid(answer_id, side, question) else None
+
+    def names_particular_unsaid(self, answer_id: str, side: Aspect, question: str) -> bool:
+        """The question names a particular thing of the side (`particular` in knowledge/aspects.yml: "weight gain"
+        as a side effect) that the answer never says: the answer on side effects names tiredness and memory
+        problems, so "do they cause weight gain?" is told the articles don't say."""
+        words = [w for w in re.findall(r"[a-z]+", question.lower()) if w in side.particular]
+        return bool(words) and not self.kb.words_said(answer_id, words)
 
     def another_item_of_last_list(self, answer_id: str, turn: Turn) -> bool:
         """Whether the answer is another thing of the list the last answer is one of, for a turn that names no topic:
@@ -826,19 +842,25 @@ class ActionRespond(Action):
         }
 
     def not_covered(
-        self, dispatcher: CollectingDispatcher, turn: Turn, aspect: str, topic: Optional[str]
+        self, dispatcher: CollectingDispatcher, turn: Turn, aspect: str, topic: Optional[str],
+        said_instead: Optional[str] = None,
     ) -> List[Dict[Text, Any]]:
         """ "Our articles don't say <what>", with the topic's questions as buttons; for what the clinic itself
-        can answer (cost, insurance, hours ...), its contact too."""
+        can answer (cost, insurance, hours ...), its contact too. With `said_instead`, the answer on the side that
+        does not name the particular thing asked: "Our articles don't name that among <the side of the topic>",
+        and that answer first among the buttons."""
         side = self.kb.aspects[aspect]
-        if topic and "{topic}" in side.says:
-            what = side.says.format(topic=self.kb.topics[topic].label)
+        if said_instead and topic and side.says_particular:
+            texts = [self.kb.message("not_named", what=side.says_particular.format(topic=self.kb.topics[topic].label))]
+        elif topic and "{topic}" in side.says:
+            texts = [self.kb.message("not_covered", what=side.says.format(topic=self.kb.topics[topic].label))]
         else:
-            what = side.says_without_topic or side.says.format(topic="that")
-        texts = [self.kb.message("not_covered", what=what)]
+            texts = [self.kb.message("not_covered", what=side.says_without_topic or side.says.format(topic="that"))]
         if side.clinic:
             texts.append(self.handoff_text())
         options = self.kb.topic_answers(topic) if topic else [] if side.clinic else self.kb.messages["starter_questions"]
+        if said_instead:
+            options = [said_instead, *(a for a in options if a != said_instead)]
         buttons = [self.kb.suggestion(a) for a in options[: config.MAX_CHOICES]]
         if buttons:
             texts.append(self.kb.message("not_covered_offer"))

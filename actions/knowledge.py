@@ -90,6 +90,8 @@ class Aspect:
     not_of_treatments: bool = False  # never said not covered of a treatment ("how to treat the pills")
     names_a_cause: bool = False  # a topic it names may be the cause asked of another ("can it come from meds?")
     words_decide: bool = False  # its words say what is asked, whatever the classifier reads ("the real cause")
+    particular: Sequence[str] = ()  # things of the side answered only where the answer says them
+    says_particular: Optional[str] = None  # "the side effects of {topic}": what names no such particular thing
     each_described: bool = False  # not covered of two treatments of one condition: what the articles say of each
 
     @property

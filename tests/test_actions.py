@@ -2190,3 +2190,21 @@ async def test_whether_a_thing_comes_back_is_answered_only_where_the_articles_sa
         assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == "recurrence"
     else:
         assert message["custom"]["answer_id"] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("do they cause weight gain", None),  # the answer names tiredness and memory problems, not weight
+    ("does it make you sick, he keeps feeling nauseous", None),
+    ("will they make me drowsy", "cd_medication_side_effects"),  # tiredness the answer does name
+])
+async def test_a_particular_side_effect_the_answer_never_names_is_not_answered_with_it(
+        dispatcher, make_tracker, text, expected):
+    slots = {"topic": "oral_medications", "earlier_topics": ["cervical_dystonia"], "last_answer": "cd_medication_side_effects"}
+    ranking = [("followup_side_effects", 0.5), ("ask_not_covered", 0.3), ("cd_medication_side_effects", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
+    if expected:
+        assert message["custom"]["answer_id"] == expected
+        return
+    assert message["custom"]["kind"] == "not_covered" and not message["custom"]["citations"]
+    assert message["text"].startswith("Our articles don't name that among the side effects")
+    assert message["buttons"][0]["payload"] == "/cd_medication_side_effects"  # what they do say, to read
