@@ -152,7 +152,7 @@ class ActionRespond(Action):
                 return self.answer(dispatcher, answer_id, turn)
             compared = self.treatments_compared(turn) if self.kb.aspects[aspect].each_described else []
             if compared:  # "baclofen vs clonazepam?": the articles describe each, never side by side
-                return self.describe_each(dispatcher, compared, turn)
+                return self.describe_each(dispatcher, aspect, compared, turn)
             return self.not_covered(dispatcher, turn, aspect, topic, self.particular_unsaid(turn, aspect, topic))
         situation = self.situation_named(turn)
         if situation:  # "i'm at a desk all day, does that change anything": the tip for desk workers
@@ -461,7 +461,7 @@ class ActionRespond(Action):
     def treatments_compared(self, turn: Turn) -> List[str]:
         """The treatments a comparison asks about, where they treat one condition: two or more the question names,
         or one it names beside the last answer's ("how does that compare to prolo?" after trigger point
-        injections). None where another thing the question names is of the other article: "baclofen vs botox for
+        injections). Empty where another thing the question names is of the other article: "baclofen vs botox for
         back spasms" asks of Botox for what the articles never use it for."""
         named = turn.named[: turn.in_question]
         treatments = [t for t in named if self.kb.topics[t].treats]
@@ -870,13 +870,16 @@ class ActionRespond(Action):
         dispatcher.utter_message(text=" ".join(texts), buttons=buttons, json_message=custom)
         return self.remember(turn, topic)
 
-    def describe_each(self, dispatcher: CollectingDispatcher, topics: List[str], turn: Turn) -> List[Dict[Text, Any]]:
-        """"Our articles don't compare X and Y directly", then what they say of each, with every passage cited. The
-        first thing the question names becomes the conversation's topic and last answer; the others stay near."""
+    def describe_each(
+        self, dispatcher: CollectingDispatcher, aspect: str, topics: List[str], turn: Turn
+    ) -> List[Dict[Text, Any]]:
+        """"Our articles don't compare X and Y directly", then what they say of each, with every passage cited (the
+        side's "not covered" where fewer than two answers can be given). The first thing the question names becomes
+        the conversation's topic and last answer; the others stay near."""
         answers = [self.kb.topic_answer(t, turn.last_answer) for t in topics]
         answers = [a for a in dict.fromkeys(answers) if a not in self.held]
         if len(answers) < 2:
-            return self.not_covered(dispatcher, turn, "compare", topics[0])
+            return self.not_covered(dispatcher, turn, aspect, topics[0])
         labels = [self.kb.topics[t].label for t in topics]
         text = self.kb.message("described_each", first=", ".join(labels[:-1]), second=labels[-1],
                                each="\n\n".join(self.kb.answers[a].text for a in answers))
