@@ -184,10 +184,10 @@ class ActionRespond(Action):
             return self.offer(dispatcher, self.kb.message("clarify"), "clarify", self.guesses(turn, in_context), turn)
         if in_context:
             return self.answer(dispatcher, in_context, turn)
-        if confident and intent in self.kb.answers and self.other_article_meant_last(turn):
-            # "what's the missed diagnosis?" after muscle pain as a symptom: joint instability's, not dystonia's
-            return self.answer(dispatcher, turn.last_answer, turn)
-        if confident and intent in self.kb.answers and self.sibling_meant_last(turn):
+        last_meant = confident and intent in self.kb.answers and (
+            self.other_article_meant_last(turn) or self.sibling_meant_last(turn))
+        if last_meant:
+            # "what's the missed diagnosis?" after muscle pain as a symptom: joint instability's, not dystonia's;
             # "isn't that a parkinsons drug?" after benztropine: benztropine (also used in Parkinson's), not levodopa
             return self.answer(dispatcher, turn.last_answer, turn)
         if confident and intent in self.kb.answers and self.sure_enough(turn):
