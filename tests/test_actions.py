@@ -1432,6 +1432,26 @@ async def test_a_broad_side_the_articles_say_nothing_of_for_a_topic_is_not_cover
     assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == side
 
 
+@pytest.mark.parametrize("text, terms, slots, expected, topic", [
+    ("is cervical dystonia painful", ["cervical dystonia"], {}, "cd_what_is", None),
+    ("is it painful", [], {"topic": "cervical_dystonia", "last_answer": "cd_what_is"}, "cd_what_is", None),
+    # of a treatment the articles say nothing of pain, named beside dystonia or talked about last
+    ("is it painful", [], {"topic": "botox", "earlier_topics": ["cervical_dystonia"], "last_answer": "cd_botox_what"},
+     None, "botox"),
+    ("she has botox for her dystonia, how painful is it", ["botox", "dystonia"], {}, None, "botox"),
+    ("does physical therapy for dystonia hurt", ["physical therapy", "dystonia"], {}, None, "physical_therapy"),
+])
+async def test_pain_is_answered_of_dystonia_and_of_no_treatment(dispatcher, make_tracker, text, terms, slots,
+                                                                 expected, topic):
+    """The article calls cervical dystonia a painful condition, so "is it painful?" of dystonia gets that answer;
+    of a treatment named beside it (`of_treatment` in knowledge/aspects.yml) the articles say nothing of pain."""
+    ranking = [("cd_what_is", 0.3), ("cd_physical_therapy", 0.25), ("cd_botox_what", 0.2)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots))
+    assert message["custom"]["answer_id"] == expected
+    if topic:
+        assert message["custom"]["kind"] == "not_covered" and message["custom"]["topic"] == topic
+
+
 async def test_psychiatric_medicines_as_a_cause_of_dystonia_get_the_causes(dispatcher, make_tracker):
     """The article names side effects of psychiatric medicines among the causes, though no topic term says it."""
     text = "can you get dystonia from antipsychotics"
