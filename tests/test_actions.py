@@ -2228,3 +2228,15 @@ async def test_a_particular_side_effect_the_answer_never_names_is_not_answered_w
     assert message["custom"]["kind"] == "not_covered" and not message["custom"]["citations"]
     assert message["text"].startswith("Our articles don't name that among the side effects")
     assert message["buttons"][0]["payload"] == "/cd_medication_side_effects"  # what they do say, to read
+
+
+@pytest.mark.parametrize("text, terms", [("do they cause dry mouth", []),
+                                         ("does levodopa cause hallucinations", ["levodopa"])])
+async def test_a_medicine_asked_to_cause_a_particular_side_effect_is_told_the_articles_dont_name_it(
+        dispatcher, make_tracker, text, terms):
+    """"Does levodopa cause hallucinations?" asks of its side effects, not what causes dystonia, nor what levodopa is."""
+    slots = {"topic": "levodopa", "earlier_topics": ["cervical_dystonia"], "last_answer": "cd_levodopa"}
+    ranking = [("cd_levodopa", 0.9), ("cd_causes", 0.05), ("ask_not_covered", 0.03)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots))
+    assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == "side_effects"
+    assert message["text"].startswith("Our articles don't name that among the side effects")
