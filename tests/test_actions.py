@@ -840,6 +840,18 @@ async def test_a_clinic_question_gets_the_clinic_contact(dispatcher, make_tracke
     assert custom["contact"]["phone"] and custom["contact"]["phone"] in message["text"]
 
 
+@pytest.mark.parametrize("text, clinic_side", [
+    ("how long is the wait to see a neurologist usually", True),
+    ("how long is the wait to see someone", True),
+    ("how long should i wait before getting checked", False),  # when to be checked, which the article says
+])
+async def test_the_wait_for_an_appointment_gets_the_clinic_contact(dispatcher, make_tracker, text, clinic_side):
+    slots = {"topic": "cervical_dystonia", "last_answer": "cd_diagnosis"}
+    ranking = [("cd_ask_doctor", 0.5), ("ms_when_evaluated", 0.3), ("followup_duration", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
+    assert (message["custom"].get("side") == "visit" and bool(message["custom"].get("contact"))) == clinic_side
+
+
 async def test_a_clinic_question_without_a_topic_gets_the_contact(dispatcher, make_tracker):
     message, _ = await respond(dispatcher, make_tracker([("out_of_scope", 0.9)], "do you have parking"))
     assert message["custom"]["kind"] == "not_covered" and message["custom"]["contact"]
