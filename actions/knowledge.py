@@ -81,7 +81,7 @@ class Aspect:
     says_without_topic: Optional[str] = None
     pairs: bool = False  # joins two topics: the conversation's are looked at too
     of_condition: bool = False  # asked of a treatment, it may mean the condition ("so what causes it then?")
-    of_treatment: bool = False  # a treatment named beside its condition is what is asked ("does physio for it hurt?")
+    of_treatment: bool = False  # named beside a condition, the other thing is what is asked ("does physio for it hurt?")
     topic_answer_speaks: bool = False  # the topic's own answer speaks to it ("is stretching any good?")
     more_of_last: bool = False  # asks for more of what was just said ("which kind?"): the last answer again
     new_answer: bool = False  # never the answer just given again ("what else?")

@@ -1446,6 +1446,9 @@ async def test_a_broad_side_the_articles_say_nothing_of_for_a_topic_is_not_cover
 
 @pytest.mark.parametrize("text, terms, slots, expected, topic", [
     ("is cervical dystonia painful", ["cervical dystonia"], {}, "cd_what_is", None),
+    # a treatment the story names leaves the question's own topic alone
+    ("my physio does stretches with me every week. is cervical dystonia painful?", ["physio", "cervical dystonia"], {},
+     "cd_what_is", None),
     ("is it painful", [], {"topic": "cervical_dystonia", "last_answer": "cd_what_is"}, "cd_what_is", None),
     # of a treatment the articles say nothing of pain, named beside dystonia or talked about last
     ("is it painful", [], {"topic": "botox", "earlier_topics": ["cervical_dystonia"], "last_answer": "cd_botox_what"},
