@@ -703,7 +703,8 @@ class ActionRespond(Action):
         if not asked_about or turn.intent in (OUT_OF_SCOPE, NOT_COVERED) or unanswered_side:
             return None
         best = next((r for r in turn.ranking if r.get("name") in self.kb.answers), None)
-        topic_answers = {a for t in asked_about for a in self.kb.topic_answers(t)}
+        # a topic's answers, and those it names as its own: a cause (overuse) has its answer filed under spasms
+        topic_answers = {a for t in asked_about for a in [*self.kb.topic_answers(t), *self.kb.topics[t].answers]}
         if best and best["name"] in topic_answers and best["confidence"] >= config.TOPIC_ANSWER_MIN_CONFIDENCE:
             return best["name"]
         return None

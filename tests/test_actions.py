@@ -1467,6 +1467,23 @@ async def test_pain_is_answered_of_dystonia_and_of_no_treatment(dispatcher, make
         assert message["custom"]["kind"] == "not_covered" and message["custom"]["topic"] == topic
 
 
+@pytest.mark.parametrize("text, terms, slots, ranking, expected", [
+    # yoga is one of the ways to relax that the tip on stress names
+    ("is yoga any good", ["yoga"], {}, [("out_of_scope", 0.48), ("cd_tip_stress", 0.2), ("cd_home_tips", 0.1)],
+     "cd_tip_stress"),
+    # overdoing it is overuse: a cause whose answer is filed under spasms, which the classifier half sees
+    ("spent the weekend digging the garden and now my lower back is in knots. is that just from overdoing it",
+     ["overdoing it", "lower back"], {},
+     [("describe_symptom", 0.48), ("cd_cause_overuse", 0.46), ("cd_tip_stretching", 0.01)], "cd_cause_overuse"),
+])
+async def test_lay_words_of_relaxing_and_overuse_reach_their_answers(dispatcher, make_tracker, text, terms, slots,
+                                                                          ranking, expected):
+    """Lay words name the topic of an answer (knowledge/topics.yml: relaxation, overuse), and a topic's
+    answers include those it names as its own although filed under another topic (overuse under spasms)."""
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots))
+    assert message["custom"]["answer_id"] == expected
+
+
 async def test_psychiatric_medicines_as_a_cause_of_dystonia_get_the_causes(dispatcher, make_tracker):
     """The article names side effects of psychiatric medicines among the causes, though no topic term says it."""
     text = "can you get dystonia from antipsychotics"
