@@ -1478,8 +1478,27 @@ async def test_pain_is_answered_of_dystonia_and_of_no_treatment(dispatcher, make
 ])
 async def test_lay_words_of_relaxing_and_overuse_reach_their_answers(dispatcher, make_tracker, text, terms, slots,
                                                                           ranking, expected):
-    """Lay words name the topic of an answer (knowledge/topics.yml: relaxation, overuse), and a topic's
+    """Lay words name the topic of an answer (knowledge/topics.yml: stress, overuse), and a topic's
     answers include those it names as its own although filed under another topic (overuse under spasms)."""
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots))
+    assert message["custom"]["answer_id"] == expected
+
+
+@pytest.mark.parametrize("text, terms, slots, expected", [
+    # stress as a trigger: the tip on stress, which says it may be one
+    ("can stress set the twitch off", ["stress"], {"topic": "cervical_dystonia", "last_answer": "cd_early_signs"},
+     "cd_tip_stress"),
+    # overuse asked as the cause, though the classifier reads a story of a symptom
+    ("new mum here, carrying the baby on my hip all day and my back keeps seizing up. is it just overdoing it",
+     ["overdoing it", "my back"], {}, "cd_cause_overuse"),
+    ("my shoulder spasms by the end of every shift, could it be from repetitive work", ["repetitive", "spasms"], {},
+     "cd_cause_overuse"),
+])
+async def test_stress_and_overuse_asked_as_the_cause_get_their_answers(dispatcher, make_tracker, text, terms, slots,
+                                                                        expected):
+    """A cause the question names (a topic's `as_cause` in knowledge/topics.yml) answers a cause question about the
+    condition beside it or talked about: stress with dystonia or spasms, overuse with spasms."""
+    ranking = [("ask_not_covered", 0.5), ("describe_symptom", 0.3), ("ms_spine_instability", 0.1)]
     message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots))
     assert message["custom"]["answer_id"] == expected
 
