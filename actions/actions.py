@@ -699,7 +699,9 @@ class ActionRespond(Action):
         although the classifier is not sure; not when the question asks a side of the topic that the topic's
         answers don't cover ("how often should I book a massage?")."""
         asked_about = turn.named[: turn.in_question or 1]
-        unanswered_side = any(not self.kb.aspects[s].topic_answer_speaks for s in turn.sides)
+        # "is there a pill instead?" names the other thing it asks for; "had botox and pills. any other options?" not
+        sides = [self.kb.aspects[s] for s in turn.sides]
+        unanswered_side = any(not side.topic_answer_speaks or (side.of_last and not turn.in_question) for side in sides)
         if not asked_about or turn.intent in (OUT_OF_SCOPE, NOT_COVERED) or unanswered_side:
             return None
         best = next((r for r in turn.ranking if r.get("name") in self.kb.answers), None)

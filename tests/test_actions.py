@@ -1,4 +1,6 @@
 """Unit tests of action_respond: the text it utters and the `custom` payload the widget reads."""
+import re
+
 import pytest
 from rasa_sdk.events import SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -1501,6 +1503,27 @@ async def test_stress_and_overuse_asked_as_the_cause_get_their_answers(dispatche
     ranking = [("ask_not_covered", 0.5), ("describe_symptom", 0.3), ("ms_spine_instability", 0.1)]
     message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots))
     assert message["custom"]["answer_id"] == expected
+
+
+@pytest.mark.parametrize("text, terms, ranking, expected", [
+    ("is there a pill instead", ["pill"],  # names the other thing it asks for
+     [("cd_oral_medications", 0.34), ("cd_botox_frequency", 0.3), ("cd_follow_directions", 0.1)], "cd_oral_medications"),
+    # the story names what was tried: the question asks past it
+    ("my neck has been pulling left for 3 years, had botox, pills, pt. the botox is the only thing that helps and it "
+     "wears off. are there any other options", ["botox", "pills", "pt"],
+     [("cd_botox_frequency", 0.34), ("ms_take_anything", 0.27), ("cd_nerve_surgery", 0.15)], "not cd_botox_frequency"),
+])
+async def test_an_alternative_named_in_the_question_is_what_it_asks_for(dispatcher, make_tracker, text, terms,
+                                                                         ranking, expected):
+    slots = {"topic": "botox", "earlier_topics": ["cervical_dystonia"], "last_answer": "cd_botox_what"}
+    slots = {} if len(terms) > 1 else slots  # the story opens the conversation
+    entities = [{"entity": "topic", "value": t, "start": m.start(), "end": m.end()}  # every mention, story's too
+                for t in terms for m in re.finditer(rf"\b{t}\b", text)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, entities, slots))
+    if expected.startswith("not "):
+        assert message["custom"]["answer_id"] != expected[4:]
+    else:
+        assert message["custom"]["answer_id"] == expected
 
 
 async def test_psychiatric_medicines_as_a_cause_of_dystonia_get_the_causes(dispatcher, make_tracker):
