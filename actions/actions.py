@@ -37,6 +37,8 @@ ELLIPTICAL_OPENING = r"(?:and|or|also|what about|how about)"
 ELLIPSIS = re.compile(rf"\s*{ELLIPTICAL_OPENING}\b", re.IGNORECASE)  # "and a bad diet?"
 FOR_ANOTHER = re.compile(rf"^\W*{ELLIPTICAL_OPENING}\s+(?:for|with)\b")  # "and for loose joints?"
 COMPARED_WITH = re.compile(r"\b(?:vs|versus|compared?|comparison)\b")  # "vs prolo, which lasts longer?"
+# Asks for an amount or a particular the last answer does not give, or for another thing than it
+ASKS_PAST_LAST = re.compile(r"\b(?:how\s+(?:much|many)|percent\w*|exactly|other|else|another)\b")
 MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
 # Words of chat that name nothing to combine ("can we do both at once lol")
 CHAT_WORDS = frozenset("""lol tho pls plz please ok okay thanks thank yeah yes u ur im hmm hm um uh ah oh
@@ -154,6 +156,8 @@ class ActionRespond(Action):
             if compared:  # "baclofen vs clonazepam?": the articles describe each, never side by side
                 return self.describe_each(dispatcher, aspect, compared, turn)
             return self.not_covered(dispatcher, turn, aspect, topic, self.particular_unsaid(turn, aspect, topic))
+        if self.asks_of_words_last_said(turn):  # "can i put it straight on my skin?" after heat: the towel between
+            return self.answer(dispatcher, turn.last_answer, turn)
         situation = self.situation_named(turn)
         if situation:  # "i'm at a desk all day, does that change anything": the tip for desk workers
             return self.answer(dispatcher, situation, turn)
@@ -342,6 +346,23 @@ class ActionRespond(Action):
         if self.sure_answer(turn) not in (None, turn.last_answer):
             return False
         return self.kb.says_word_of(turn.last_answer, turn.text[turn.question_start :], ECHO_WORDS, every=True)
+
+    def asks_of_words_last_said(self, turn: Turn) -> bool:
+        """A short follow-up naming no topic of its own that asks about a word only the last answer says ("towel
+        needed?" after heat; "in the legs mostly?" after poor circulation): that answer again. Not when it asks
+        for an amount or another thing, holds a word only another answer says, or the classifier is sure of
+        another answer."""
+        question = turn.text[turn.question_start :]
+        if not turn.last_answer or turn.named[: turn.in_question] or len(question.split()) > config.MAX_WORDS_OF_LAST:
+            return False
+        if ASKS_PAST_LAST.search(question.lower()):
+            return False
+        if self.sure_answer(turn) not in (None, turn.last_answer):
+            return False
+        saying = {word: self.kb.answers_saying(word) for word in self.kb.content_words(question, ECHO_WORDS)}
+        if any(len(answers) == 1 and answers != [turn.last_answer] for answers in saying.values()):
+            return False  # "fast enough to protect you in a crash?": the crash is another answer's word
+        return any(answers == [turn.last_answer] for answers in saying.values())
 
     def asks_for_named_topic(self, turn: Turn) -> bool:
         """A follow-up that the sides left unanswered asks for the named topic's own answer when it is "what about

@@ -78,6 +78,9 @@ SIBLING_MIN_LEAD = _float("SIBLING_MIN_LEAD", 0.03)  # 0.04 sat on the edge: int
 # A message this short that names a topic and asks nothing the classifier is sure of ("and benztropine?") is
 # "what about <topic>?".
 MAX_WORDS_NAMING_ONLY = 4
+# A follow-up of at most this many words that asks about a word of the last answer which no other answer
+# says ("towel needed?" after heat) asks for that answer again.
+MAX_WORDS_OF_LAST = 10
 # A conversation longer than this many turns goes on in a new session (actions.py, `rollover`), so a turn's cost
 # does not grow with the conversation.
 MAX_SESSION_TURNS = int(os.environ.get("MAX_SESSION_TURNS", 12))

@@ -296,6 +296,10 @@ class KnowledgeBase:
         said = self.said_by(answer_id).lower()
         return [w for w in words if re.search(rf"\b{w[:max(4, len(w) - 3)]}", said)]
 
+    def answers_saying(self, word: str) -> List[str]:
+        """The answers that say the word (or their passages do), a word's ending aside."""
+        return [a for a in self.answers if self.words_said(a, [word])]
+
     def said_by(self, answer_id: str) -> str:
         """The answer's text and its passages' text, together."""
         answer = self.answers[answer_id]

@@ -1319,6 +1319,23 @@ async def test_an_echo_of_the_last_answer_asks_for_more_of_it(dispatcher, make_t
     assert message["custom"]["answer_id"] == expected
 
 
+@pytest.mark.parametrize("text, last_answer, expected", [
+    ("is a towel a must", "cd_tip_heat", "cd_tip_heat"),  # only the heat tip says "towel"
+    ("mainly the legs then?", "cd_cause_circulation", "cd_cause_circulation"),
+    ("how many minutes exactly", "cd_tip_heat", None),  # an amount the answer does not give
+    ("is a towel a must", "cd_cause_circulation", None),  # the last answer says no such word
+    ("legs or the towel?", "cd_tip_heat", None),  # "legs" is another answer's word
+])
+async def test_a_word_only_the_last_answer_says_asks_for_it_again(dispatcher, make_tracker, text, last_answer,
+                                                                   expected):
+    """A short follow-up about a word that only the last answer says gets that answer again, over a classifier
+    that reads a question the articles don't answer."""
+    slots = {"topic": "heat", "last_answer": last_answer}
+    ranking = [("ask_not_covered", 0.6), ("cd_tip_heat", 0.2), ("followup_treatment", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
+    assert message["custom"]["answer_id"] == expected
+
+
 @pytest.mark.parametrize("text, slots, expected", [
     ("ok and what else can I do", {"topic": "home_care", "last_answer": "cd_tip_stress"}, "cd_home_tips"),
     ("what are the other options", {"topic": "baclofen", "last_answer": "cd_baclofen"}, "cd_oral_medications"),
