@@ -321,6 +321,22 @@ def test_muscles_seizing_up_is_no_seizure(text):
     assert screen(text).emergencies == ()
 
 
+@pytest.mark.parametrize("text, category", [
+    ("my dad is older and he gets a lot of neck spasms", None),  # "old" only as in "my 2 year old"
+    ("my son gets a lot of cramps at night", None),  # getting a lot of something is no swallowing
+    ("my 2 year old got into my pills", "poisoning"),
+    ("my toddler got hold of some of my baclofen", "poisoning"),
+    ("my daughter swallowed a few", "poisoning"),
+    ("hot yoga leaves my calves cramping", None),  # a hot class, not a hot calf
+    ("a hot shower sets my calves off", None),
+    ("red wine and my calves cramp", None),
+    ("my calf is hot and swollen", "blood_clot"),
+    ("my calf went red and hot after a hot bath", "blood_clot"),
+])
+def test_words_that_name_no_sign_in_this_place_raise_no_alarm(text, category):
+    assert screen(text).emergencies == ((category,) if category else ())
+
+
 def test_cannot_see_is_inability_not_a_denial():
     assert screen("cant see suddenly, everything went black").emergencies == ("vision_loss",)
 
