@@ -44,6 +44,8 @@ MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
 CHAT_WORDS = frozenset("""lol tho pls plz please ok okay thanks thank yeah yes u ur im hmm hm um uh ah oh
 actually really just also too going back bit bother people usually normally generally typically folks patients
 doctors""".split())
+# Words that say what a thing should do, not a thing: "something i can take with it so it works better"
+PURPOSE_WORDS = frozenset("better work works working help helps helping effective improve stronger longer".split())
 knowledge_base()  # read and checked when the action server starts: contradicting knowledge files stop it here
 
 
@@ -597,11 +599,11 @@ class ActionRespond(Action):
         return bool(words) and not self.kb.words_said(answer_id, words)
 
     def words_naming_nothing(self) -> frozenset:
-        """Small words, words of chat and the words of the topics' own terms."""
+        """Small words, words of chat and of purpose, and the words of the topics' own terms."""
         from spacy.lang.en.stop_words import STOP_WORDS
 
         terms = {w for t in self.kb.topics.values() for term in t.terms for w in re.findall(r"[a-z]+", term.lower())}
-        return frozenset(STOP_WORDS | CHAT_WORDS | terms)
+        return frozenset(STOP_WORDS | CHAT_WORDS | PURPOSE_WORDS | terms)
 
     @staticmethod
     def reason_of_last(turn: Turn) -> Optional[str]:

@@ -666,6 +666,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("is a massage gun as good as a real massage", "compare"), ("can i take tablets as well as having botox", "combine"),
     ("are muscle spasms a sign of a stroke", "other_condition"), ("will it leave my neck numb", "side_effects"),
     ("is it just saline they inject", "ingredients"), ("what are the sugar water shots for loose ligaments", None),
+    ("what exactly is in them", "ingredients"), ("what happens in it", None), ("what were the times in it", None),
     ("are you open on bank holidays", "hours"), ("is the clinic closed over christmas?", "hours"),
     ("do you open on saturdays", "hours"), ("my neck is always stiff on mondays", None),
     ("who wrote it?", "evidence"), ("where was that published", "evidence"), ("is this written for people like me", None),
@@ -2083,6 +2084,7 @@ async def test_a_treatment_taken_with_the_one_talked_about_asks_to_combine_them(
     ("going back a bit, can i take anything alongside the jabs", ("jabs",), "cd_botox_with_pills"),
     ("can i take them together", (), "cd_botox_with_pills"),
     ("do people usually combine them with anything", (), "cd_botox_with_pills"),  # "people usually" name nothing
+    ("anything i can take with them so they work better", (), "cd_botox_with_pills"),  # words of purpose
 ])
 async def test_combining_with_something_the_articles_never_name_is_not_covered(dispatcher, make_tracker, text, terms,
                                                                                 expected):
