@@ -165,6 +165,9 @@ def test_a_number_is_no_ordinal_and_no_headache_within_seconds():
         ("could it be parkinsons", "ask_diagnosis"),
         ("i think i might have this neck dystonia thing", "ask_diagnosis"),
         ("im scared i have MS, my legs spasm so much", "ask_diagnosis"),
+        ("my legs twitch, does that mean i have ALS", "ask_diagnosis"),
+        ("could you tell from what i described", "ask_diagnosis"),
+        ("are my shoulders loose then", "ask_diagnosis"),
     ],
 )
 def test_dosing_and_diagnosis_questions_are_referred(text, kind):
@@ -173,7 +176,8 @@ def test_dosing_and_diagnosis_questions_are_referred(text, kind):
 
 @pytest.mark.parametrize(
     "text", ["how often are botox injections needed", "what is baclofen", "what medications treat dystonia",
-             "I just picked up baclofen from the chemist, what is it actually for"]
+             "I just picked up baclofen from the chemist, what is it actually for",
+             "does that mean i have to take it forever", "my back is unstable, what helps"]
 )
 def test_general_medication_questions_are_not_referred(text):
     assert screen(text).refer is None
