@@ -69,6 +69,9 @@ PLACE_INDEX = {**ORDINAL_INDEX, **NUMBER_INDEX}
 # "The one about food", "the bow talks one": a thing the last answer listed, told by its words, not its place.
 DESCRIBED_ONE = re.compile(
     r"\bthe\s+(?:one|ones)\s+(?:about|for|with|on)\s+\w|\bthe\s+(?:[a-z'-]+\s+){1,3}(?:one|ones)\b")
+# "the other parkinsons type one", "the other one on that list, benz-something": another thing, described
+OTHER_ONE_DESCRIBED = re.compile(
+    r"\bthe\s+other\s+(?:[a-z'-]+\s+){1,3}(?:one|ones)\b|\bthe\s+other\s+(?:one|ones)\b.*\b(?:list|[a-z]+-something)\b")
 NOT_DESCRIBING = set("other another same different next previous".split()) | set(ORDINAL_INDEX)
 # A bare "why?" or "why not?" asks for the reason behind what was just said: more of the last answer, which
 # gives it (the side `details` of knowledge/aspects.yml).
@@ -180,7 +183,8 @@ class Reader:
         set_aside = tuple(self.set_aside(text, mentions))
         not_meant += tuple(self.kb.topics[t].answers[0] for t in set_aside)  # nor what the thing set aside is
         listing = self.listing(last_answer, tracker.get_slot("listing"))
-        meant_item = self.listed_item(text[question_start:], listing)
+        meant_item = self.listed_item(text[question_start:], listing) or self.other_item_described(
+            text[question_start:], last_answer)
         if meant_item and self.kb.answers[meant_item].topic not in named[:in_question]:
             named, in_question = [self.kb.answers[meant_item].topic, *named], in_question + 1
         return Turn(
@@ -230,6 +234,16 @@ class Reader:
         if described and not set(described.group().split()) & NOT_DESCRIBING:
             return followup_reader().closest_of(question, items)
         return None
+
+    def other_item_described(self, question: str, last_answer: Optional[str]) -> Optional[str]:
+        """After one thing of a list, another of its things in words ("whats the other parkinsons type one on the
+        list?" after levodopa): the other item the question reads clearly closest to."""
+        listing = self.kb.listing_of(last_answer)
+        described = OTHER_ONE_DESCRIBED.search(question.lower())
+        if not (listing and described):
+            return None
+        others = [a for a in self.kb.answers[listing].items if a != last_answer]
+        return followup_reader().closest_of(question, others)
 
     @staticmethod
     def question_start(text: str) -> int:

@@ -1219,6 +1219,21 @@ async def test_a_thing_the_last_answer_listed_is_found_by_its_words(dispatcher, 
     assert message["custom"]["answer_id"] == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    ("ok and the other parkinsons type one?", "cd_anticholinergics"),
+    ("the other one on that list, tri-something?", "cd_anticholinergics"),
+    ("and the other one?", None),  # another, not described: the rest of the ladder
+])
+async def test_another_thing_of_the_list_the_last_answer_is_on_is_found_by_its_words(dispatcher, make_tracker, text,
+                                                                                        expected):
+    """After levodopa, one of the medicines for dystonia, "the other parkinsons type one" is the other medicine of
+    that list the words read clearly closest to: the anticholinergics, also used in Parkinson's."""
+    slots = {"topic": "levodopa", "last_answer": "cd_levodopa"}
+    ranking = [("ask_not_covered", 0.6), ("cd_levodopa", 0.2), ("followup_what_about", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
+    assert (message["custom"]["answer_id"] == "cd_anticholinergics") is (expected is not None)
+
+
 async def test_a_listed_thing_told_by_its_words_is_no_symptom_told(dispatcher, make_tracker):
     """"the moving one, i struggle to move much with my hips" after the home tips points at the stretching tip,
     though the classifier is sure a symptom is told (which would get "what would you like to know")."""
