@@ -168,6 +168,7 @@ def test_a_number_is_no_ordinal_and_no_headache_within_seconds():
         ("my legs twitch, does that mean i have ALS", "ask_diagnosis"),
         ("could you tell from what i described", "ask_diagnosis"),
         ("are my shoulders loose then", "ask_diagnosis"),
+        ("im scared it's ALS honestly", "ask_diagnosis"),
     ],
 )
 def test_dosing_and_diagnosis_questions_are_referred(text, kind):
