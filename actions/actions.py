@@ -355,8 +355,10 @@ class ActionRespond(Action):
         for an amount or another thing, holds a word only another answer says, or the classifier is sure of
         another answer."""
         question = turn.text[turn.question_start :]
-        if not turn.last_answer or turn.named[: turn.in_question] or len(question.split()) > config.MAX_WORDS_OF_LAST:
+        if not turn.last_answer or len(question.split()) > config.MAX_WORDS_OF_LAST:
             return False
+        if any(not self.answers_of(topic, turn.last_answer) for topic in turn.named[: turn.in_question]):
+            return False  # names a topic the last answer is not of ("can i sleep with the heat pad on?" does not)
         if ASKS_PAST_LAST.search(question.lower()):
             return False
         if self.sure_answer(turn) not in (None, turn.last_answer):
@@ -365,6 +367,10 @@ class ActionRespond(Action):
         if any(len(answers) == 1 and answers != [turn.last_answer] for answers in saying.values()):
             return False  # "fast enough to protect you in a crash?": the crash is another answer's word
         return any(answers == [turn.last_answer] for answers in saying.values())
+
+    def answers_of(self, topic: str, answer_id: str) -> bool:
+        """Whether the answer is the topic's: filed under it, or listed as its own (heat's tip is filed under home care)."""
+        return self.kb.answers[answer_id].topic == topic or answer_id in self.kb.topics[topic].answers
 
     def asks_for_named_topic(self, turn: Turn) -> bool:
         """A follow-up that the sides left unanswered asks for the named topic's own answer when it is "what about

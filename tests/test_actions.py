@@ -1352,6 +1352,18 @@ async def test_a_word_only_the_last_answer_says_asks_for_it_again(dispatcher, ma
     assert message["custom"]["answer_id"] == expected
 
 
+@pytest.mark.parametrize("text, terms, expected", [
+    ("can i doze off with the heat pad on", ("heat pad",), "cd_tip_heat"),  # heat lists the tip as its own
+    ("can i doze off with the heat pad on after botox", ("heat pad", "botox"), None),  # Botox is another topic
+])
+async def test_a_word_only_the_last_answer_says_may_come_with_its_own_topic(dispatcher, make_tracker, text, terms,
+                                                                             expected):
+    slots = {"topic": "heat", "earlier_topics": ["home_care"], "last_answer": "cd_tip_heat"}
+    ranking = [("ask_not_covered", 0.6), ("cd_tip_heat", 0.2), ("followup_treatment", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots))
+    assert message["custom"]["answer_id"] == expected
+
+
 @pytest.mark.parametrize("text, slots, expected", [
     ("ok and what else can I do", {"topic": "home_care", "last_answer": "cd_tip_stress"}, "cd_home_tips"),
     ("what are the other options", {"topic": "baclofen", "last_answer": "cd_baclofen"}, "cd_oral_medications"),
