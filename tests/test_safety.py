@@ -337,6 +337,13 @@ def test_muscles_seizing_up_is_no_seizure(text):
     ("red wine and my calves cramp", None),
     ("my calf is hot and swollen", "blood_clot"),
     ("my calf went red and hot after a hot bath", "blood_clot"),
+    ("tension headaches and a stiff neck most days for years", None),  # a kind of headache no sign of meningitis
+    ("a tension headache, a stiff neck and now a fever", "headache_meningitis"),
+    ("my headache is awful and my neck is stiff", "headache_meningitis"),
+    ("my dad takes clonazepam for fits and now i am on it for my neck", None),  # what the medicine is for
+    ("he is having fits right now", "seizure_collapse"),
+    ("do the tablets knock you out", None),  # drowsy, not a blow to the head
+    ("i fell and it knocked me out", "head_injury"),
 ])
 def test_words_that_name_no_sign_in_this_place_raise_no_alarm(text, category):
     assert screen(text).emergencies == ((category,) if category else ())
