@@ -227,3 +227,11 @@ def test_lay_words_reach_their_topic(kb, term, topic):
 def test_words_of_everyday_talk_name_no_topic(kb):
     # "wait am i chatting with a computer" asks whether this is a bot (tests/test_conversations.yml)
     assert kb.topic_for_term("computer") is None
+
+
+@pytest.mark.parametrize("word", ["towel", "skin", "legs", "tiredness", "neck", "a", "straight", "injections"])
+def test_the_answers_saying_a_word_are_those_whose_texts_say_it(kb, word):
+    """One search of all the answers' texts (answers_saying) finds what asking each answer (words_said) finds: a
+    word at the start of a word, its ending aside ("tiredness" in "tired"), never inside another ("a" in "can")."""
+    assert kb.answers_saying(word) == [a for a in kb.answers if kb.words_said(a, [word])]
+    assert kb.answers_saying("towel") == ["cd_tip_heat"]
