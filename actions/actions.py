@@ -357,7 +357,7 @@ class ActionRespond(Action):
         question = turn.text[turn.question_start :]
         if not turn.last_answer or len(question.split()) > config.MAX_WORDS_OF_LAST:
             return False
-        if any(not self.answers_of(topic, turn.last_answer) for topic in turn.named[: turn.in_question]):
+        if any(turn.last_answer not in self.kb.answers_of_topic(t) for t in turn.named[: turn.in_question]):
             return False  # names a topic the last answer is not of ("can i sleep with the heat pad on?" does not)
         if ASKS_PAST_LAST.search(question.lower()):
             return False
@@ -367,10 +367,6 @@ class ActionRespond(Action):
         if any(len(answers) == 1 and answers != [turn.last_answer] for answers in saying.values()):
             return False  # "fast enough to protect you in a crash?": the crash is another answer's word
         return any(answers == [turn.last_answer] for answers in saying.values())
-
-    def answers_of(self, topic: str, answer_id: str) -> bool:
-        """Whether the answer is the topic's: filed under it, or listed as its own (heat's tip is filed under home care)."""
-        return self.kb.answers[answer_id].topic == topic or answer_id in self.kb.topics[topic].answers
 
     def asks_for_named_topic(self, turn: Turn) -> bool:
         """A follow-up that the sides left unanswered asks for the named topic's own answer when it is "what about
@@ -735,7 +731,7 @@ class ActionRespond(Action):
             return None
         best = next((r for r in turn.ranking if r.get("name") in self.kb.answers), None)
         # a topic's answers, and those it names as its own: a cause (overuse) has its answer filed under spasms
-        topic_answers = {a for t in asked_about for a in [*self.kb.topic_answers(t), *self.kb.topics[t].answers]}
+        topic_answers = {a for t in asked_about for a in self.kb.answers_of_topic(t)}
         if best and best["name"] in topic_answers and best["confidence"] >= config.TOPIC_ANSWER_MIN_CONFIDENCE:
             return best["name"]
         return None

@@ -116,10 +116,15 @@ def _texts(messages, path: str = "") -> List[tuple]:
     return [t for n, value in enumerate(messages) for t in _texts(value, f"{path}[{n}]")] if isinstance(messages, list) else []
 
 
+def _stem(word: str) -> str:
+    """The start of a word that its other endings share ("tired" and "tiredness")."""
+    return word[: max(4, len(word) - 3)]
+
+
 @lru_cache(maxsize=4096)
 def _word_stem(word: str) -> "re.Pattern[str]":
     """A word at the start of a word, its ending aside ("tired" finds "tiredness")."""
-    return re.compile(rf"\b{re.escape(word[:max(4, len(word) - 3)])}")
+    return re.compile(rf"\b{re.escape(_stem(word))}")
 
 
 def _normalise_term(text: str) -> str:
@@ -262,6 +267,11 @@ class KnowledgeBase:
     def topic_answers(self, topic: str) -> List[str]:
         return [a.id for a in self.answers.values() if a.topic == topic and a.kind == "answer"]
 
+    def answers_of_topic(self, topic: str) -> List[str]:
+        """The topic's answers: those filed under it and those it lists as its own (heat's tip is filed under home
+        care, overuse's answer under spasms)."""
+        return [*self.topic_answers(topic), *self.topics[topic].answers]
+
     # --- topics and follow-ups -----------------------------------------------------------------
     def speaks_of(self, answer_id: str, topic: str, question: str) -> bool:
         """Whether the answer or its passages name the thing the question names by one of the topic's terms
@@ -316,7 +326,8 @@ class KnowledgeBase:
                 starts.append(starts[-1] + len(text) + 1)
             self._said_by_all = ("\n".join(texts), starts, ids)
         joined, starts, ids = self._said_by_all
-        stem, found, at = word[: max(4, len(word) - 3)], set(), joined.find(word[: max(4, len(word) - 3)])
+        stem, found = _stem(word), set()
+        at = joined.find(stem)
         while at >= 0:  # str.find, then the word's start: a regex that starts with \b is thirty times slower here
             if at == 0 or not joined[at - 1].isalnum():
                 found.add(ids[bisect_right(starts, at) - 1])
