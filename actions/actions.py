@@ -167,6 +167,9 @@ class ActionRespond(Action):
             competing = self.competing_answer(turn)
             if competing:  # "does yoga count?" after stress: the tip on stress, which the classifier saw too
                 return self.answer(dispatcher, competing, turn)
+            says_all = self.named_answer_says_all(turn)
+            if says_all:  # "can yoga make it better?": the tip on stress says yoga and better
+                return self.answer(dispatcher, says_all, turn)
             return self.not_covered(dispatcher, turn, "other", (turn.named or turn.context or [None])[0])
         cause_told = self.cause_named_in_context(turn)
         if cause_told:  # "i started a new antidepressant last month" after the causes of cramps: medicines as a cause
@@ -225,6 +228,29 @@ class ActionRespond(Action):
             if candidates:
                 return self.offer(dispatcher, self.kb.message("clarify"), "clarify", candidates, turn)
         return self.offer(dispatcher, self.kb.message("fallback"), "fallback", self.kb.messages["starter_questions"], turn)
+
+    def named_answer_says_all(self, turn: Turn) -> Optional[str]:
+        """Where the classifier reads "the articles don't say", the answer on the one thing the question names (not
+        a condition: what something treats or causes) when it names that thing as the question does and says
+        every other word the question says: "i do yoga already, is that ok?", "is yoga ok with a wry neck?" get
+        the tip on stress and yoga. Not where the question or its story asks a side ("im 4 months pregnant ... can
+        i still have my botox"), nor beside a condition of the other article ("would prolotherapy help dystonia")."""
+        named = set(turn.named[: turn.in_question])
+        ailments = self.kb.conditions | {c for t in self.kb.topics.values() for c in t.as_cause}
+        things = [t for t in named if t not in ailments]
+        if len(things) != 1 or turn.sides:
+            return None
+        answer = self.kb.topic_answer(things[0], turn.last_answer)
+        if any(self.kb.article_of(self.kb.topics[t].answers[0]) != self.kb.article_of(answer) for t in named):
+            return None
+        if turn.question_start and self.reader.sides(turn.text[: turn.question_start]):
+            return None
+        question = turn.text[turn.question_start :]
+        naming = {w for t in named for term in self.kb.topics[t].terms for w in re.findall(r"[a-z]+", term.lower())}
+        words = self.kb.content_words(question, ECHO_WORDS | CHAT_WORDS | PURPOSE_WORDS | naming)
+        if not self.kb.speaks_of(answer, things[0], question) or self.kb.words_said(answer, words) != words:
+            return None
+        return answer
 
     def situation_named(self, turn: Turn) -> Optional[str]:
         """The one answer of an everyday situation (`situation` in knowledge/topics.yml) that is the only topic the

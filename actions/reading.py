@@ -64,6 +64,9 @@ ORDINAL = re.compile(
 )
 # "Number 3 please", "option two?", "#2": a thing the last answer listed, by its number.
 NUMBERED = re.compile(rf"(?:\b(?:number|no\.?|option|item)\s*|#\s*)([1-9]|{'|'.join(NUMBER_WORDS)})\b")
+# "and 9", "7?": after a list (or a thing of it picked by its number), a number alone is the next pick
+BARE_NUMBER = re.compile(r"^\W*(?:(?:and|or|what about|how about|ok|okay|now|then|also|so)\s+)*([1-9]|"
+                         rf"{'|'.join(NUMBER_WORDS[1:])})\s*[?.!]*\s*$")
 NUMBER_INDEX = {**{str(n + 1): n for n in range(9)}, **{w: n for n, w in enumerate(NUMBER_WORDS)}}
 PLACE_INDEX = {**ORDINAL_INDEX, **NUMBER_INDEX}
 # "The one about food", "the bow talks one": a thing the last answer listed, told by its words, not its place.
@@ -226,7 +229,7 @@ class Reader:
         items = self.kb.answers[listing].items if listing in self.kb.answers else []
         if not items:
             return None
-        found = ORDINAL.search(question.lower()) or NUMBERED.search(question.lower())
+        found = ORDINAL.search(question.lower()) or NUMBERED.search(question.lower()) or BARE_NUMBER.match(question.lower())
         if found:
             index = PLACE_INDEX[found.group(1)]
             return items[index] if index < len(items) else None

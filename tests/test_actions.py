@@ -179,6 +179,23 @@ async def test_asking_whether_a_thing_counts_is_answered_by_what_was_just_said(d
     assert message["custom"]["answer_id"] == "cd_spasm_warning_signs"
 
 
+async def test_a_thing_whose_answer_says_every_word_asked_is_answered_though_the_classifier_says_not(
+        dispatcher, make_tracker):
+    """"can yoga make it better?" after what dystonia is: the classifier reads a question the articles don't
+    answer, but the one thing named, yoga, has an answer that says every other word asked (the tip on stress).
+    A word it does not say, a side asked, or a condition of the other article beside it leaves "not covered"."""
+    slots = {"topic": "cervical_dystonia", "last_answer": "cd_what_is"}
+    ranking = [("ask_not_covered", 0.9), ("cd_tip_stress", 0.05)]
+    for text, expected in [("can yoga make it better", "cd_tip_stress"), ("is yoga ok with a wry neck", "cd_tip_stress"),
+                           ("can yoga cure it for good", None), ("is yoga safe", None),
+                           ("would yoga help my loose ligaments", None)]:
+        terms = [t for t in ("yoga", "wry neck", "loose ligaments") if t in text]
+        tracker = make_tracker(ranking, text, topic_entities(text, *terms), slots)
+        message, _ = await respond(dispatcher, tracker)
+        assert message["custom"]["answer_id"] == expected, text
+        dispatcher.messages.clear()
+
+
 async def test_a_why_without_words_of_a_cause_asks_about_what_was_just_said(dispatcher, make_tracker):
     """"why does it wear off?" after the usual treatments: the classifier reads a "why" (followup_cause), but no
     word asks what causes the condition; the reason is in what was just said. Words of a cause still lead to
@@ -1197,6 +1214,7 @@ async def test_a_thing_the_last_answer_listed_is_found_by_its_place(dispatcher, 
     ("tell me more about the last one", "cd_cause_nutrition"),
     ("the 5th one", "cd_cause_muscle_injury"),  # a list of nine: every place up to the ninth
     ("and number 7?", "cd_cause_medical_conditions"),
+    ("and 9", "cd_cause_nutrition"), ("3?", "cd_cause_electrolytes"),  # a number alone after a list
 ])
 async def test_a_cause_the_causes_of_cramps_listed_is_found_by_its_place(dispatcher, make_tracker, text, expected):
     """The causes of muscle spasms are a list too (`items`, in the order the answer names them): "the third one"
