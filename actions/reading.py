@@ -33,6 +33,8 @@ OTHER_ARTICLE_WEIGHT = 0.5
 # another kind of surgery?", "and the other parkinsons ones?").
 POINTING_BACK = set("that this it its those these them they there".split())
 ASKING_FOR_ANOTHER = set("another other others different else alternative alternatives instead".split())
+# "whats the other name for it": another name of the same thing, not another thing
+OTHER_NAME = re.compile(r"\b(?:other|another|different|alternative)\s+(?:name|names|word|words|term|terms)\b")
 # "Treatments that don't last", "anything in my diet that might be lacking": a "that" after a thing and before a
 # verb starts a relative clause and points back at nothing ("is that why", "does that help" do point back).
 RELATIVE_THAT = re.compile(
@@ -181,7 +183,7 @@ class Reader:
         said_emergency = top.get("name") == EMERGENCY and confidence >= config.EMERGENCY_MIN_CONFIDENCE
         question = RELATIVE_THAT.sub(
             lambda m: m.group() if m.group(1) in NO_ANTECEDENT else m.group(1) + " ", text[question_start:].lower())
-        words = set(re.findall(r"[a-z]+", THERE_IS.sub(" ", question)))
+        words = set(re.findall(r"[a-z]+", OTHER_NAME.sub(" ", THERE_IS.sub(" ", question))))
         not_meant = tuple(self.given_already(named, context, last_answer)) if words & ASKING_FOR_ANOTHER else ()
         set_aside = tuple(self.set_aside(text, mentions))
         not_meant += tuple(self.kb.topics[t].answers[0] for t in set_aside)  # nor what the thing set aside is

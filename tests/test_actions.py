@@ -1165,6 +1165,15 @@ async def test_asking_for_another_one_never_repeats_the_answer_just_given(dispat
     assert message["custom"]["answer_id"] == "cd_nerve_surgery"
 
 
+async def test_another_name_is_no_other_thing(dispatcher, make_tracker):
+    """"whats the other name" right after the other names of dystonia asks for them again, not for another answer."""
+    slots = {"topic": "cervical_dystonia", "last_answer": "cd_other_name"}
+    for text in ("whats the other name", "what was the other word for it again"):
+        message, _ = await respond(dispatcher, make_tracker([("cd_other_name", 0.9), ("cd_what_is", 0.05)], text, slots=slots))
+        assert message["custom"]["answer_id"] == "cd_other_name", text
+        dispatcher.messages.clear()
+
+
 async def test_a_treatment_asked_of_a_condition_the_articles_never_name_is_not_covered(dispatcher, make_tracker):
     text = "does prolotherapy work for tennis elbow?"
     entities = [{"entity": "topic", "value": "prolotherapy", "start": 5, "end": 17}]
