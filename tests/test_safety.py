@@ -156,6 +156,7 @@ def test_a_number_is_no_ordinal_and_no_headache_within_seconds():
         ("can I double my clonazepam dose", "ask_dosage"),
         ("should I stop taking my levodopa", "ask_dosage"),
         ("can i up my baclofen", "ask_dosage"),
+        ("would upping his levodopa help the neck", "ask_dosage"),
         ("do I have cervical dystonia?", "ask_diagnosis"),
         ("is this dystonia or something else", "ask_diagnosis"),
         ("my chin keeps turning left, could it be torticollis?", "ask_diagnosis"),
@@ -194,6 +195,8 @@ def test_general_medication_questions_are_not_referred(text):
     ("can she skip the morning one on school days", ["oral_medications"], "ask_dosage"),
     ("can she just stop them", ["clonazepam"], "ask_dosage"),
     ("can i lower it with stretching", ["massage"], None),
+    ("the neuro wants to increase it, how much is normal", ["baclofen"], "ask_dosage"),
+    ("my doctor wants to increase the physio sessions", ["baclofen"], None),
     # the same words on no medication, or without a conversation, or of something else
     ("should i stop it then?", ["massage"], None),
     ("should i stop it then?", [], None),
