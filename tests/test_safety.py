@@ -157,6 +157,8 @@ def test_a_number_is_no_ordinal_and_no_headache_within_seconds():
         ("should I stop taking my levodopa", "ask_dosage"),
         ("can i up my baclofen", "ask_dosage"),
         ("would upping his levodopa help the neck", "ask_dosage"),
+        ("how much magnesium should i be giving him", "ask_dosage"),
+        ("salt tablets how many", "ask_dosage"),
         ("do I have cervical dystonia?", "ask_diagnosis"),
         ("is this dystonia or something else", "ask_diagnosis"),
         ("my chin keeps turning left, could it be torticollis?", "ask_diagnosis"),
@@ -179,7 +181,8 @@ def test_dosing_and_diagnosis_questions_are_referred(text, kind):
 @pytest.mark.parametrize(
     "text", ["how often are botox injections needed", "what is baclofen", "what medications treat dystonia",
              "I just picked up baclofen from the chemist, what is it actually for",
-             "does that mean i have to take it forever", "my back is unstable, what helps"]
+             "does that mean i have to take it forever", "my back is unstable, what helps",
+             "how much calcium should i have a day", "how much salt is in a sports drink"]
 )
 def test_general_medication_questions_are_not_referred(text):
     assert screen(text).refer is None
