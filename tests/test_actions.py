@@ -692,7 +692,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("how much calcium should i have a day", None), ("the spasms set me back a lot", None),
     ("it's making me so sleepy", "side_effects"), ("she seems a bit muddled since starting them", "side_effects"),
     ("would she still need the jabs as well", "combine"), ("can i take clonazepam with it", "combine"),
-    ("can i take it with my sleeping pills", "other_medicines"), ("is it ok alongside her adhd meds", "other_medicines"),
+    ("can it mess with your memory", "side_effects"), ("can i take it with my sleeping pills", "other_medicines"), ("is it ok alongside her adhd meds", "other_medicines"),
     ("could that have anything to do with it", None),
     ("can you take it with the botox jabs", "combine"), ("number 3 please", None), ("the number of sessions", "sessions"),
     ("should he see someone about it", "who_to_see"), ("whos the right person to see about that", "who_to_see"),
