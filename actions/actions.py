@@ -64,6 +64,8 @@ class ActionRespond(Action):
         self.followups = followup_reader()
         self.safety_rules = screener()
         self.naming_nothing = self.words_naming_nothing()  # for names_something_unsaid, built once
+        # conditions: what a treatment treats or a cause causes
+        self.ailments = self.kb.conditions | {c for t in self.kb.topics.values() for c in t.as_cause}
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
@@ -236,8 +238,7 @@ class ActionRespond(Action):
         the tip on stress and yoga. Not where the question or its story asks a side ("im 4 months pregnant ... can
         i still have my botox"), nor beside a condition of the other article ("would prolotherapy help dystonia")."""
         named = set(turn.named[: turn.in_question])
-        ailments = self.kb.conditions | {c for t in self.kb.topics.values() for c in t.as_cause}
-        things = [t for t in named if t not in ailments]
+        things = [t for t in named if t not in self.ailments]
         if len(things) != 1 or turn.sides:
             return None
         answer = self.kb.topic_answer(things[0], turn.last_answer)

@@ -231,11 +231,12 @@ class Reader:
         items = self.kb.answers[listing].items if listing in self.kb.answers else []
         if not items:
             return None
-        found = ORDINAL.search(question.lower()) or NUMBERED.search(question.lower()) or BARE_NUMBER.match(question.lower())
+        lowered = question.lower()
+        found = ORDINAL.search(lowered) or NUMBERED.search(lowered) or BARE_NUMBER.match(lowered)
         if found:
             index = PLACE_INDEX[found.group(1)]
             return items[index] if index < len(items) else None
-        described = DESCRIBED_ONE.search(question.lower())
+        described = DESCRIBED_ONE.search(lowered)
         if described and not set(described.group().split()) & NOT_DESCRIBING:
             return followup_reader().closest_of(question, items)
         return None
