@@ -63,6 +63,8 @@ class ActionRespond(Action):
         self.reader = reader()  # built once, when the action server starts
         self.followups = followup_reader()
         self.safety_rules = screener()
+        self.term_words = {  # topic -> the words of its terms
+            t.name: frozenset(w for term in t.terms for w in re.findall(r"[a-z]+", term.lower())) for t in self.kb.topics.values()}
         self.naming_nothing = self.words_naming_nothing()  # for names_something_unsaid, built once
         # conditions: what a treatment treats or a cause causes
         self.ailments = self.kb.conditions | {c for t in self.kb.topics.values() for c in t.as_cause}
@@ -242,12 +244,12 @@ class ActionRespond(Action):
         if len(things) != 1 or turn.sides:
             return None
         answer = self.kb.topic_answer(things[0], turn.last_answer)
-        if any(self.kb.article_of(self.kb.topics[t].answers[0]) != self.kb.article_of(answer) for t in named):
+        if any(self.kb.article_of_topic(t) != self.kb.article_of(answer) for t in named):
             return None
         if turn.question_start and self.reader.sides(turn.text[: turn.question_start]):
             return None
         question = turn.text[turn.question_start :]
-        naming = {w for t in named for term in self.kb.topics[t].terms for w in re.findall(r"[a-z]+", term.lower())}
+        naming = set().union(*(self.term_words[t] for t in named))
         words = self.kb.content_words(question, ECHO_WORDS | CHAT_WORDS | PURPOSE_WORDS | naming)
         if not self.kb.speaks_of(answer, things[0], question) or self.kb.words_said(answer, words) != words:
             return None
@@ -631,8 +633,7 @@ class ActionRespond(Action):
         """Small words, words of chat and of purpose, and the words of the topics' own terms."""
         from spacy.lang.en.stop_words import STOP_WORDS
 
-        terms = {w for t in self.kb.topics.values() for term in t.terms for w in re.findall(r"[a-z]+", term.lower())}
-        return frozenset(STOP_WORDS | CHAT_WORDS | PURPOSE_WORDS | terms)
+        return frozenset(STOP_WORDS | CHAT_WORDS | PURPOSE_WORDS | set().union(*self.term_words.values()))
 
     @staticmethod
     def reason_of_last(turn: Turn) -> Optional[str]:
