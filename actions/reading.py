@@ -78,6 +78,14 @@ DESCRIBED_ONE = re.compile(
 OTHER_ONE_DESCRIBED = re.compile(
     r"\bthe\s+other\s+(?:[a-z'-]+\s+){1,3}(?:one|ones)\b|\bthe\s+other\s+(?:one|ones)\b.*\b(?:list|[a-z]+-something)\b")
 NOT_DESCRIBING = set("other another same different next previous".split()) | set(ORDINAL_INDEX)
+# "the one for seizures", "which one calms the nervous system": a thing of the list, by what its answer says
+ONE_SAID_TO = re.compile(r"\b(?:the|which)\s+(?:other\s+)?(?:one|ones)\s+"
+                         r"((?:for|that|thats|which|used|they|you|doctors?|is|are|also|with|about)\b.+)")
+PICKING_WORDS = set("use used uses using give gives given prescribe prescribes prescribed take taken they you doctors "
+                    "doctor docs doc also one ones thats that's work works working help helps helping".split())
+# "which one works best", "which one lasts longest": a comparison, which no one thing's answer makes
+COMPARING = re.compile(r"\b(?:best|better|worse|worst|most|least|more|less|fewer|(?:fast|quick|long|strong|weak|safe|eas|"
+                       r"cheap|gentl|mild|harsh|soon)(?:i?e?r|i?e?st)|common|likely|recommend\w*|prefer\w*|pick|choose)\b")
 # A bare "why?" or "why not?" asks for the reason behind what was just said: more of the last answer, which
 # gives it (the side `details` of knowledge/aspects.yml).
 BARE_WHY = re.compile(
@@ -188,8 +196,9 @@ class Reader:
         set_aside = tuple(self.set_aside(text, mentions))
         not_meant += tuple(self.kb.topics[t].answers[0] for t in set_aside)  # nor what the thing set aside is
         listing = self.listing(last_answer, tracker.get_slot("listing"))
-        meant_item = self.listed_item(text[question_start:], listing) or self.other_item_described(
-            text[question_start:], last_answer)
+        meant_item = (self.listed_item(text[question_start:], listing)
+                      or self.other_item_described(text[question_start:], last_answer)
+                      or self.item_said_to(text[question_start:], listing, last_answer, named[:in_question]))
         if meant_item and self.kb.answers[meant_item].topic not in named[:in_question]:
             named, in_question = [self.kb.answers[meant_item].topic, *named], in_question + 1
         return Turn(
@@ -250,6 +259,26 @@ class Reader:
             return None
         others = [a for a in self.kb.answers[listing].items if a != last_answer]
         return followup_reader().closest_of(question, others)
+
+    def item_said_to(self, question: str, listing: Optional[str], last_answer: Optional[str],
+                     named: Sequence[str]) -> Optional[str]:
+        """A thing of the open list (else of the list the last answer is one thing of, less that one) that the
+        question picks by what it is said to do or be for: "and the one they use for seizures", "which one calms
+        the nervous system" (clonazepam). The one thing whose answer says the most of the words, if any, where the
+        question names no other topic."""
+        picked = ONE_SAID_TO.search(question.lower())
+        items = self.kb.answers[listing].items if listing in self.kb.answers else []
+        if not items and self.kb.listing_of(last_answer):
+            items = [a for a in self.kb.answers[self.kb.listing_of(last_answer)].items if a != last_answer]
+        if not (picked and items) or COMPARING.search(picked.group(1)):
+            return None
+        words = self.kb.content_words(picked.group(1), PICKING_WORDS)
+        said = {a: len(self.kb.words_said(a, words)) for a in items}
+        best = max(said.values(), default=0)
+        found = [a for a, n in said.items() if n == best]
+        if not (best and len(found) == 1) or set(named) - {self.kb.answers[found[0]].topic}:
+            return None  # "is botox the one that relaxes the muscle?" asks of Botox
+        return found[0]
 
     @staticmethod
     def question_start(text: str) -> int:

@@ -1262,6 +1262,26 @@ async def test_another_thing_of_the_list_the_last_answer_is_on_is_found_by_its_w
     assert (message["custom"]["answer_id"] == "cd_anticholinergics") is (expected is not None)
 
 
+@pytest.mark.parametrize("last_answer, text, expected", [
+    ("cd_anticholinergics", "and the one they use for seizures", "cd_clonazepam"),
+    ("cd_baclofen", "what does the other one do, the one for seizures", "cd_clonazepam"),
+    ("cd_oral_medications", "which one is also for panic attacks", "cd_clonazepam"),
+    ("cd_oral_medications", "whats the one that calms the nervous system", "cd_clonazepam"),
+    ("cd_oral_medications", "which one works best", None),  # a comparison no one thing's answer makes
+    ("cd_oral_medications", "which one is the parkinsons one", None),  # two of them say Parkinson's
+    ("cd_oral_medications", "is botox the one for seizures", None),  # asks of Botox
+])
+async def test_a_thing_of_the_list_is_picked_by_what_its_answer_says_it_does(dispatcher, make_tracker, last_answer,
+                                                                             text, expected):
+    """"the one they use for seizures" after the medicines for dystonia (or one of them) is clonazepam, the one
+    thing of that list whose answer says seizures; not where the words ask which is best or fit two things."""
+    slots = {"topic": "oral_medications", "last_answer": last_answer}
+    ranking = [("ask_not_covered", 0.6), ("cd_oral_medications", 0.2), ("followup_what_about", 0.1)]
+    entities = topic_entities(text, "botox") if "botox" in text else None
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, entities, slots))
+    assert (message["custom"]["answer_id"] == "cd_clonazepam") is (expected is not None)
+
+
 async def test_a_listed_thing_told_by_its_words_is_no_symptom_told(dispatcher, make_tracker):
     """"the moving one, i struggle to move much with my hips" after the home tips points at the stretching tip,
     though the classifier is sure a symptom is told (which would get "what would you like to know")."""
