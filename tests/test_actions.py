@@ -1588,6 +1588,11 @@ async def test_lay_words_of_relaxing_and_overuse_reach_their_answers(dispatcher,
      ["overdoing it", "my back"], {}, "cd_cause_overuse"),
     ("my shoulder spasms by the end of every shift, could it be from repetitive work", ["repetitive", "spasms"], {},
      "cd_cause_overuse"),
+    # lay words of a cause told after the causes: sweating is dehydration, the same motion all day overuse
+    ("the site is boiling and i sweat a ton, could that be it", ["sweat"],
+     {"topic": "muscle_spasms", "last_answer": "cd_spasm_causes"}, "cd_cause_dehydration"),
+    ("could the same motions all day at work be doing it", ["same motions"],
+     {"topic": "muscle_spasms", "last_answer": "cd_spasm_causes"}, "cd_cause_overuse"),
 ])
 async def test_stress_and_overuse_asked_as_the_cause_get_their_answers(dispatcher, make_tracker, text, terms, slots,
                                                                         expected):
