@@ -527,8 +527,11 @@ class ActionRespond(Action):
         beside_last = len(treatments) == 1 and (turn.points_back or COMPARED_WITH.search(turn.text.lower()))
         if beside_last and last_topic in self.kb.topics and self.kb.topics[last_topic].treats:
             treatments.append(last_topic)
-        treatments = list(dict.fromkeys(treatments))
         conditions = {self.kb.topics[t].treats for t in treatments}
+        # physical therapy treats the condition of either article: here that of the other treatment compared
+        treatments += [t for t in named if not self.kb.topics[t].treats and "effect" in self.kb.topics[t].followups
+                       and len(conditions) == 1 and len(self.kb.topics[t].answers) > 1]
+        treatments = list(dict.fromkeys(treatments))
         if len(treatments) < 2 or len(conditions) != 1:
             return []
         article = self.kb.article_of_topic(conditions.pop())

@@ -86,6 +86,10 @@ PICKING_WORDS = set("use used uses using give gives given prescribe prescribes p
 # "which one works best", "which one lasts longest": a comparison, which no one thing's answer makes
 COMPARING = re.compile(r"\b(?:best|better|worse|worst|most|least|more|less|fewer|(?:fast|quick|long|strong|weak|safe|eas|"
                        r"cheap|gentl|mild|harsh|soon)(?:i?e?r|i?e?st)|common|likely|recommend\w*|prefer\w*|pick|choose)\b")
+# "what's better for him, massage or physio": which of two, however many words stand between (not "does stress make
+# it worse or not")
+CHOICE = re.compile(r"\b(?:what|whats|what's|which)\s+(?:\w+\s+){0,2}(?:better|worse|best|worst)\b[^?.]*\bor\b")
+COMPARE = "compare"
 # A bare "why?" or "why not?" asks for the reason behind what was just said: more of the last answer, which
 # gives it (the side `details` of knowledge/aspects.yml).
 BARE_WHY = re.compile(
@@ -335,6 +339,8 @@ class Reader:
         found = {side for side, _, _ in self.matcher(doc)}
         if BARE_WHY.match(question.lower()):  # "why not?"
             found.add(MORE_OF_LAST)
+        if CHOICE.search(question.lower()):  # "whats better for him, massage or physio"
+            found.add(COMPARE)
         return sorted(found, key=self.priority.get)
 
     def ranking(

@@ -727,6 +727,9 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("is a heat pad good for a tight dystonia neck", "effect"), ("such a pain, what helps", "treatment"),
     ("is it as good as botox", "compare"), ("treatments such as what", "details"),
     ("is it the same as torticollis", "same_as"),
+    # which of two is better, however many words stand between; not whether a thing makes it worse
+    ("whats better for his sore back, massage or physio", "compare"), ("which is worse, the op or the jabs", "compare"),
+    ("does the cold make it worse or is that in my head", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain; "which
@@ -2341,6 +2344,11 @@ async def test_a_sibling_the_turn_speaks_of_is_not_overruled_by_the_last_answer(
      None),
     # one thing of ours and one the articles never name: not covered
     ("is a massage gun as good as a real massage", ("massage",), {}, None),
+    # physical therapy, of both articles, compared with a treatment of one: that article's answer on it
+    ("whats better for my sore back, massage or physio", ("massage", "physio"), {},
+     ["ms_massage", "ms_physical_therapy"]),
+    ("which is worse, the brain op or snipping the nerves", ("brain op", "snipping the nerves"), {},
+     ["cd_dbs_what", "cd_nerve_surgery"]),
 ])
 async def test_two_treatments_compared_get_what_the_articles_say_of_each(
         kb, dispatcher, make_tracker, text, terms, slots, expected):
