@@ -92,8 +92,9 @@ CHOICE = re.compile(r"\b(?:what|whats|what's|which)\s+(?:\w+\s+){0,2}(?:better|w
 COMPARE = "compare"
 # A bare "why?" or "why not?" asks for the reason behind what was just said: more of the last answer, which
 # gives it (the side `details` of knowledge/aspects.yml).
-BARE_WHY = re.compile(
-    r"^\s*(?:but\s+|so\s+)?(?:why|how come)(?:\s+(?:not|so|is that|that|though|tho|there|then|exactly))?\s*[?!.]*\s*$")
+BARE_WHY = re.compile(  # texted "y tho" too (a bare "y" may be a yes)
+    r"^\s*(?:but\s+|so\s+)?(?:(?:why|how come)(?:\s+(?:not|so|is that|that|though|tho|there|then|exactly))?"
+    r"|y\s+(?:not|so|is that|that|though|tho|then|exactly))\s*[?!.]*\s*$")
 MORE_OF_LAST = "details"
 # "A symptom of what?", "protecting it from what?": a question word left at the end echoes what was just said and
 # asks to fill in a part of it. The filler words after it, and the question words, are no words echoed.

@@ -1762,8 +1762,8 @@ async def test_a_treatment_is_never_said_to_lack_a_treatment_of_its_own(dispatch
 
 @pytest.mark.parametrize("text, more_of_last", [
     ("why not", True), ("why?", True), ("but why though?", True), ("how come", True), ("why there?", True),
-    ("why exactly", True),
-    ("why not just take more pills", False), ("why does it keep coming back", False),
+    ("why exactly", True), ("y tho", True), ("y not?", True),  # texted
+    ("why not just take more pills", False), ("why does it keep coming back", False), ("y", False),  # maybe a yes
 ])
 async def test_a_bare_why_asks_for_the_reason_the_last_answer_gives(dispatcher, make_tracker, text, more_of_last):
     """"My physio says strengthening will fix my wobbly knee for good. True?", then "why not?": the answer on
