@@ -730,6 +730,8 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     # which of two is better, however many words stand between; not whether a thing makes it worse
     ("whats better for his sore back, massage or physio", "compare"), ("which is worse, the op or the jabs", "compare"),
     ("does the cold make it worse or is that in my head", None),
+    # "whats better then?" after rest asks for something else, not which of two
+    ("whats better then", "alternatives"), ("whats the better option then", "alternatives"),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain; "which
