@@ -732,6 +732,8 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("does the cold make it worse or is that in my head", None),
     # "whats better then?" after rest asks for something else, not which of two
     ("whats better then", "alternatives"), ("whats the better option then", "alternatives"),
+    # whether a thing is among what was just said, texted without a "does"
+    ("twitching counts?", "among_last"), ("so a stiff neck counts as one", "among_last"),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain; "which
