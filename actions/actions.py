@@ -528,9 +528,9 @@ class ActionRespond(Action):
         if beside_last and last_topic in self.kb.topics and self.kb.topics[last_topic].treats:
             treatments.append(last_topic)
         conditions = {self.kb.topics[t].treats for t in treatments}
-        # physical therapy treats the condition of either article: here that of the other treatment compared
-        treatments += [t for t in named if not self.kb.topics[t].treats and "effect" in self.kb.topics[t].followups
-                       and len(conditions) == 1 and len(self.kb.topics[t].answers) > 1]
+        if len(conditions) == 1:  # physical therapy, in both articles, treats here the other treatment's condition
+            treatments += [t for t in named if t not in self.kb.conditions and not self.kb.topics[t].treats
+                           and len({self.kb.article_of(a) for a in self.kb.topics[t].answers}) > 1]
         treatments = list(dict.fromkeys(treatments))
         if len(treatments) < 2 or len(conditions) != 1:
             return []

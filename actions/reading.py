@@ -82,7 +82,7 @@ NOT_DESCRIBING = set("other another same different next previous".split()) | set
 ONE_SAID_TO = re.compile(r"\b(?:the|which)\s+(?:other\s+)?(?:one|ones)\s+"
                          r"((?:for|that|thats|which|used|they|you|doctors?|is|are|also|with|about)\b.+)")
 PICKING_WORDS = set("use used uses using give gives given prescribe prescribes prescribed take taken they you doctors "
-                    "doctor docs doc also one ones thats that's work works working help helps helping".split())
+                    "doctor docs doc also one ones thats work works working help helps helping".split())
 # "which one works best", "which one lasts longest": a comparison, which no one thing's answer makes
 COMPARING = re.compile(r"\b(?:best|better|worse|worst|most|least|more|less|fewer|(?:fast|quick|long|strong|weak|safe|eas|"
                        r"cheap|gentl|mild|harsh|soon)(?:i?e?r|i?e?st)|common|likely|recommend\w*|prefer\w*|pick|choose)\b")
@@ -273,8 +273,9 @@ class Reader:
         question names no other topic."""
         picked = ONE_SAID_TO.search(question.lower())
         items = self.kb.answers[listing].items if listing in self.kb.answers else []
-        if not items and self.kb.listing_of(last_answer):
-            items = [a for a in self.kb.answers[self.kb.listing_of(last_answer)].items if a != last_answer]
+        listed_in = None if items else self.kb.listing_of(last_answer)
+        if listed_in:
+            items = [a for a in self.kb.answers[listed_in].items if a != last_answer]
         if not (picked and items) or COMPARING.search(picked.group(1)):
             return None
         words = self.kb.content_words(picked.group(1), PICKING_WORDS)
