@@ -1601,10 +1601,10 @@ async def test_lay_words_of_relaxing_and_overuse_reach_their_answers(dispatcher,
     ("could the same motions all day at work be doing it", ["same motions"],
      {"topic": "muscle_spasms", "last_answer": "cd_spasm_causes"}, "cd_cause_overuse"),
 ])
-async def test_stress_and_overuse_asked_as_the_cause_get_their_answers(dispatcher, make_tracker, text, terms, slots,
-                                                                        expected):
+async def test_stress_overuse_and_dehydration_asked_as_the_cause_get_their_answers(dispatcher, make_tracker, text, terms,
+                                                                                     slots, expected):
     """A cause the question names (a topic's `as_cause` in knowledge/topics.yml) answers a cause question about the
-    condition beside it or talked about: stress with dystonia or spasms, overuse with spasms."""
+    condition beside it or talked about: stress with dystonia or spasms, overuse and dehydration with spasms."""
     ranking = [("ask_not_covered", 0.5), ("describe_symptom", 0.3), ("ms_spine_instability", 0.1)]
     message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots))
     assert message["custom"]["answer_id"] == expected
