@@ -258,12 +258,14 @@ class Reader:
     def other_item_described(self, question: str, last_answer: Optional[str]) -> Optional[str]:
         """After one thing of a list, another of its things in words ("whats the other parkinsons type one on the
         list?" after levodopa): the other item the question reads clearly closest to."""
-        listing = self.kb.listing_of(last_answer)
         described = OTHER_ONE_DESCRIBED.search(question.lower())
-        if not (listing and described):
-            return None
-        others = [a for a in self.kb.answers[listing].items if a != last_answer]
-        return followup_reader().closest_of(question, others)
+        others = self.other_items_of_its_list(last_answer) if described else []
+        return followup_reader().closest_of(question, others) if others else None
+
+    def other_items_of_its_list(self, answer_id: Optional[str]) -> List[str]:
+        """The other things of the list this answer is one thing of ("the causes of spasms" for dehydration)."""
+        listing = self.kb.listing_of(answer_id)
+        return [a for a in self.kb.answers[listing].items if a != answer_id] if listing else []
 
     def item_said_to(self, question: str, listing: Optional[str], last_answer: Optional[str],
                      named: Sequence[str]) -> Optional[str]:
@@ -272,12 +274,10 @@ class Reader:
         the nervous system" (clonazepam). The one thing whose answer says the most of the words, if any, where the
         question names no other topic."""
         picked = ONE_SAID_TO.search(question.lower())
-        items = self.kb.answers[listing].items if listing in self.kb.answers else []
-        listed_in = None if items else self.kb.listing_of(last_answer)
-        if listed_in:
-            items = [a for a in self.kb.answers[listed_in].items if a != last_answer]
-        if not (picked and items) or COMPARING.search(picked.group(1)):
+        if not picked or COMPARING.search(picked.group(1)):
             return None
+        items = (self.kb.answers[listing].items if listing in self.kb.answers else []) or self.other_items_of_its_list(
+            last_answer)
         words = self.kb.content_words(picked.group(1), PICKING_WORDS)
         said = {a: len(self.kb.words_said(a, words)) for a in items}
         best = max(said.values(), default=0)
@@ -337,11 +337,11 @@ class Reader:
 
     def sides(self, question: str) -> List[str]:
         """Sides asked about in the question, in the priority order of knowledge/aspects.yml."""
-        doc = self.nlp(question.lower())
-        found = {side for side, _, _ in self.matcher(doc)}
-        if BARE_WHY.match(question.lower()):  # "why not?"
+        lowered = question.lower()
+        found = {side for side, _, _ in self.matcher(self.nlp(lowered))}
+        if BARE_WHY.match(lowered):  # "why not?"
             found.add(MORE_OF_LAST)
-        if CHOICE.search(question.lower()):  # "whats better for him, massage or physio"
+        if CHOICE.search(lowered):  # "whats better for him, massage or physio"
             found.add(COMPARE)
         return sorted(found, key=self.priority.get)
 
