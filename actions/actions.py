@@ -66,6 +66,7 @@ class ActionRespond(Action):
         self.term_words = {  # topic -> the words of its terms
             t.name: frozenset(w for term in t.terms for w in re.findall(r"[a-z]+", term.lower())) for t in self.kb.topics.values()}
         self.naming_nothing = self.words_naming_nothing()  # for names_something_unsaid, built once
+        self.kind_words = sorted({w for t in self.kb.topics.values() for w in t.article_terms})  # "shots", "study"
         # conditions: what a treatment treats or a cause causes
         self.ailments = self.kb.conditions | {c for t in self.kb.topics.values() for c in t.as_cause}
 
@@ -513,7 +514,25 @@ class ActionRespond(Action):
                     continue
                 return aspect, topics[0], None
         if not turn.named and turn.context:  # "and how long?" about a topic the articles say nothing of that for
+            of_kind = self.one_of_kind_asked(turn, asked)
+            if of_kind:  # "where do the shots go?" after the usual treatments for spasms: Prolotherapy's
+                return of_kind
             return None if self.answered_in_context(turn, asked) else (asked[0], topics[0], None)
+        return None
+
+    def one_of_kind_asked(self, turn: Turn, asked: Sequence[str]) -> Optional[Tuple[str, str, str]]:
+        """(side, topic, answer) where the question names a kind of thing ("the shots", a word that names a topic
+        only on its article's ground), the conversation has spoken of no thing of that kind, and one of them in its
+        article covers the side: "where do the shots go?" after the usual treatments for spasms is about
+        Prolotherapy, the one injection whose place the article says. Not after trigger point injections."""
+        words = [w for w in self.kind_words if re.search(rf"\b{w}\b", turn.text[turn.question_start :].lower())]
+        of_kind = self.kb.of_kind(words, self.kb.article_of(turn.last_answer)) if words else []
+        if not of_kind or set(of_kind) & set(turn.context):
+            return None
+        for aspect in asked:
+            covering = [a for a in (self.kb.followup(t, aspect) for t in of_kind) if a]
+            if len(covering) == 1:
+                return aspect, self.kb.answers[covering[0]].topic, covering[0]
         return None
 
     def treatments_compared(self, turn: Turn) -> List[str]:

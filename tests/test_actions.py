@@ -2428,3 +2428,16 @@ async def test_a_medicine_asked_to_cause_a_particular_side_effect_is_told_the_ar
     message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots))
     assert message["custom"]["kind"] == "not_covered" and message["custom"]["side"] == "side_effects"
     assert message["text"].startswith("Our articles don't name that among the side effects")
+
+
+async def test_a_kind_of_thing_asked_of_is_the_one_of_its_article_that_covers_the_side(dispatcher, make_tracker):
+    """"where do the jabs go?" after the blood supply of ligaments: of the spasm article's injections, only
+    Prolotherapy's place is said. Not after trigger point injections, whose jabs those are (not covered)."""
+    ranking = [("followup_where", 0.9), ("ms_prolotherapy_where", 0.05)]
+    slots = {"topic": "joint_instability", "last_answer": "ms_blood_supply"}
+    message, _ = await respond(dispatcher, make_tracker(ranking, "where exactly do those jabs go", slots=slots))
+    assert message["custom"]["answer_id"] == "ms_prolotherapy_where"
+    dispatcher.messages.clear()
+    slots = {"topic": "trigger_point_injections", "last_answer": "ms_trigger_point_injections"}
+    message, _ = await respond(dispatcher, make_tracker(ranking, "where exactly do those jabs go", slots=slots))
+    assert message["custom"]["kind"] == "not_covered"
