@@ -235,3 +235,10 @@ def test_the_answers_saying_a_word_are_those_whose_texts_say_it(kb, word):
     word at the start of a word, its ending aside ("tiredness" in "tired"), never inside another ("a" in "can")."""
     assert kb.answers_saying(word) == [a for a in kb.answers if kb.words_said(a, [word])]
     assert kb.answers_saying("towel") == ["cd_tip_heat"]
+
+
+def test_an_answer_names_a_term_however_its_words_are_split(kb):
+    """The speller joins "heat pad" into the term "heatpad"; the heat tip, which says "heat pad", still names it."""
+    assert kb.speaks_of("cd_tip_heat", "heat", "can i fall asleep with the heatpad on")
+    assert kb.speaks_of("cd_tip_heat", "heat", "is a heat pad ok")
+    assert not kb.speaks_of("ms_common_treatments", "usual_treatments", "would a tens unit help")
