@@ -66,7 +66,8 @@ class ActionRespond(Action):
         self.term_words = {  # topic -> the words of its terms
             t.name: frozenset(w for term in t.terms for w in re.findall(r"[a-z]+", term.lower())) for t in self.kb.topics.values()}
         self.naming_nothing = self.words_naming_nothing()  # for names_something_unsaid, built once
-        self.kind_words = sorted({w for t in self.kb.topics.values() for w in t.article_terms})  # "shots", "study"
+        kind_words = sorted({w for t in self.kb.topics.values() for w in t.article_terms})  # "shots", "study"
+        self.kind_word = re.compile(r"\b(?:" + "|".join(map(re.escape, kind_words)) + r")\b")
         # conditions: what a treatment treats or a cause causes
         self.ailments = self.kb.conditions | {c for t in self.kb.topics.values() for c in t.as_cause}
 
@@ -525,7 +526,7 @@ class ActionRespond(Action):
         only on its article's ground), the conversation has spoken of no thing of that kind, and one of them in its
         article covers the side: "where do the shots go?" after the usual treatments for spasms is about
         Prolotherapy, the one injection whose place the article says. Not after trigger point injections."""
-        words = [w for w in self.kind_words if re.search(rf"\b{w}\b", turn.text[turn.question_start :].lower())]
+        words = self.kind_word.findall(turn.text[turn.question_start :].lower())
         of_kind = self.kb.of_kind(words, self.kb.article_of(turn.last_answer)) if words else []
         if not of_kind or set(of_kind) & set(turn.context):
             return None

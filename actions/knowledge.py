@@ -131,10 +131,11 @@ def _normalise_term(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().lower())
 
 
-def _spaced(term: str) -> str:
-    """A pattern of the term however its words are split or joined: the speller writes "heat pad" as the term
-    "heatpad", which the article splits."""
-    return r"\s?".join(map(re.escape, _normalise_term(term).replace(" ", "")))
+@lru_cache(maxsize=None)
+def _term_said(term: str) -> "re.Pattern":
+    """The term at the start of a word, however its words are split or joined: the speller writes "heat pad" as
+    the term "heatpad", which the article splits. Compiled once per term."""
+    return re.compile(r"\b" + r"\s?".join(map(re.escape, _normalise_term(term).replace(" ", ""))))
 
 
 class KnowledgeBase:
@@ -298,7 +299,7 @@ class KnowledgeBase:
 
     def _says_any(self, answer_id: str, terms) -> bool:
         said = _normalise_term(self.said_by(answer_id))
-        return any(re.search(rf"\b{_spaced(t)}", said) for t in terms)
+        return any(_term_said(t).search(said) for t in terms)
 
     def says_word_of(self, answer_id: str, question: str, asking: AbstractSet[str] = frozenset(),
                      every: bool = False) -> bool:
