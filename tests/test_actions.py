@@ -710,6 +710,8 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("can children get cervical dystonia", "age"), ("my son gets twitches in his eye, is that a spasm", None),
     ("whats the fix for the ligament then", "treatment"), ("then what does fix the ligament", "treatment"),
     ("can they tighten the ligaments back up", "treatment"), ("what about strengthening my core", None),
+    ("can u even treat ligaments", "treatment"), ("so what do you do about the ligaments then", "treatment"),
+    ("what do i do about it at home", None),
     ("and whats usually behind it", "cause"), ("so whats actually behind it", "root_cause"),
     ("whats the root of it then", "root_cause"), ("does neck botox make it hard to swallow", "side_effects"),
     ("im so tired all the time since, is that from it", "side_effects"), ("tired since the weekend", None),
