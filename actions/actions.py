@@ -526,8 +526,10 @@ class ActionRespond(Action):
         only on its article's ground), the conversation has spoken of no thing of that kind, and one of them in its
         article covers the side: "where do the shots go?" after the usual treatments for spasms is about
         Prolotherapy, the one injection whose place the article says. Not after trigger point injections."""
-        words = self.kind_word.findall(turn.text[turn.question_start :].lower())
-        of_kind = self.kb.of_kind(words, self.kb.article_of(turn.last_answer)) if words else []
+        words = set(self.kind_word.findall(turn.text[turn.question_start :].lower()))
+        article = self.kb.article_of(turn.last_answer)
+        of_kind = [t for t, term_words in self.term_words.items()  # "prolo shots" names Prolotherapy a shot
+                   if words & term_words and self.kb.article_of_topic(t) == article]
         if not of_kind or set(of_kind) & set(turn.context):
             return None
         for aspect in asked:

@@ -354,11 +354,6 @@ class KnowledgeBase:
     def topic_for_term(self, term: str) -> Optional[str]:
         return self._topic_by_term.get(_normalise_term(term))
 
-    def of_kind(self, words: Sequence[str], article: Optional[str]) -> List[str]:
-        """The topics of `article` that a word of a kind ("shots") names in their terms ("prolo shots")."""
-        return sorted(t.name for t in self.topics.values() if self.article_of_topic(t.name) == article
-                      and any(re.search(rf"\b{re.escape(w)}\b", term) for term in t.terms for w in words))
-
     def followup(self, topic: str, aspect: str, previous_answer: Optional[str] = None) -> Optional[str]:
         """The answer that covers this side of the topic, from the previous answer's article where both do."""
         answers = self.topics[topic].followups.get(aspect) if topic in self.topics else None
