@@ -63,6 +63,8 @@ ORDINAL_INDEX = {**{w: n for n, w in enumerate(ORDINAL_WORDS)},
 ORDINAL = re.compile(
     rf"\bthe\s+({'|'.join(ORDINAL_INDEX)})\b"
     r"(?=\s*(?:one|ones|option|thing|item|treatment|tip|medication|medicine|pill|drug|[?.!,]|$))"
+    # "first one?", "and 3rd one sounds intense": without "the" only at the start and before "one" ("first, ...")
+    rf"|^\W*(?:(?:and|or|what about|how about|ok|okay|so|then)\s+)*({'|'.join(ORDINAL_INDEX)})\s+(?:one|ones|option)\b"
 )
 # "Number 3 please", "option two?", "#2": a thing the last answer listed, by its number.
 NUMBERED = re.compile(rf"(?:\b(?:number|no\.?|option|item)\s*|#\s*)([1-9]|{'|'.join(NUMBER_WORDS)})\b")
@@ -248,7 +250,7 @@ class Reader:
         lowered = question.lower()
         found = ORDINAL.search(lowered) or NUMBERED.search(lowered) or BARE_NUMBER.match(lowered)
         if found:
-            index = PLACE_INDEX[found.group(1)]
+            index = PLACE_INDEX[next(g for g in found.groups() if g)]
             return items[index] if index < len(items) else None
         described = DESCRIBED_ONE.search(lowered)
         if described and not set(described.group().split()) & NOT_DESCRIBING:

@@ -1219,6 +1219,7 @@ async def test_a_follow_up_and_the_answer_it_means_here_are_one_reading(dispatch
     ("number 3 please", "cd_dbs_what"),
     ("option two?", "cd_oral_medications"),
     ("#1", "cd_botox_what"),
+    ("first one?", "cd_botox_what"), ("and 3rd one sounds intense", "cd_dbs_what"),  # without "the", at the start
 ])
 async def test_a_thing_the_last_answer_listed_is_found_by_its_place(dispatcher, make_tracker, text, expected):
     """After the list of treatments, "the second one" is the second the answer names (`items` in answers.yml),
@@ -1241,6 +1242,15 @@ async def test_a_cause_the_causes_of_cramps_listed_is_found_by_its_place(dispatc
     slots = {"topic": "muscle_spasms", "last_answer": "cd_spasm_causes"}
     message, _ = await respond(dispatcher, make_tracker([("cd_spasm_causes", 0.5)], text, slots=slots))
     assert message["custom"]["answer_id"] == expected
+
+
+@pytest.mark.parametrize("text", ["first, how long does botox last", "the first time i had it, it hurt"])
+async def test_a_place_word_that_points_at_no_thing_of_the_list_is_read_as_it_is(dispatcher, make_tracker, text):
+    """"first" without "the" points into the list only at the start and before "one": not "first, ..." nor "the
+    first time"."""
+    slots = {"topic": "cervical_dystonia", "last_answer": "cd_treatments"}
+    message, _ = await respond(dispatcher, make_tracker([("cd_botox_frequency", 0.95)], text, slots=slots))
+    assert message["custom"]["answer_id"] == "cd_botox_frequency"
 
 
 @pytest.mark.parametrize("text, expected", [
