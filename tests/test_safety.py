@@ -172,6 +172,9 @@ def test_a_number_is_no_ordinal_and_no_headache_within_seconds():
         ("could you tell from what i described", "ask_diagnosis"),
         ("are my shoulders loose then", "ask_diagnosis"),
         ("im scared it's ALS honestly", "ask_diagnosis"),
+        ("so could my back be unstable", "ask_diagnosis"),
+        ("might his knee be loose", "ask_diagnosis"),
+        ("is it maybe my ligaments then", "ask_diagnosis"),
     ],
 )
 def test_dosing_and_diagnosis_questions_are_referred(text, kind):
@@ -182,7 +185,8 @@ def test_dosing_and_diagnosis_questions_are_referred(text, kind):
     "text", ["how often are botox injections needed", "what is baclofen", "what medications treat dystonia",
              "I just picked up baclofen from the chemist, what is it actually for",
              "does that mean i have to take it forever", "my back is unstable, what helps",
-             "how much calcium should i have a day", "how much salt is in a sports drink"]
+             "how much calcium should i have a day", "how much salt is in a sports drink",
+             "could a back be unstable without pain", "is it the ligaments that cause spasms"]
 )
 def test_general_medication_questions_are_not_referred(text):
     assert screen(text).refer is None
