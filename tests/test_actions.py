@@ -736,6 +736,10 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("whats better then", "alternatives"), ("whats the better option then", "alternatives"),
     # whether a thing is among what was just said, texted without a "does"
     ("twitching counts?", "among_last"), ("so a stiff neck counts as one", "among_last"),
+    # a complaint going on for months; not a time long ago in a story, nor an age
+    ("and what if its still there by the spring", "persisting"), ("it's been five months of this", "persisting"),
+    ("what if this drags on", "persisting"), ("i fell off a ladder in my twenties years ago, related?", None),
+    ("she is 90 years old, can she have it", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain; "which
@@ -754,6 +758,16 @@ async def test_what_if_a_treatment_does_not_work_asks_what_else_there_is(dispatc
     ranking = [("followup_evidence", 0.31), ("followup_how_it_works", 0.22), ("ask_capabilities", 0.15)]
     message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
     assert message["custom"]["answer_id"] == "cd_treatments"
+
+
+@pytest.mark.parametrize("slots", [{"topic": "muscle_spasms", "last_answer": "cd_spasm_causes"},
+                                   {"topic": "massage", "earlier_topics": ["muscle_spasms"], "last_answer": "ms_massage"}])
+async def test_spasms_going_on_for_months_get_when_to_be_checked(dispatcher, make_tracker, slots):
+    """"and what if its still there by the spring?" of spasms, or of a treatment for them: the article says spasms
+    that go on for months should be checked for joint instability."""
+    ranking = [("followup_duration", 0.25), ("out_of_scope", 0.2), ("cd_spasm_warning_signs", 0.15)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "and what if its still there by the spring", slots=slots))
+    assert message["custom"]["answer_id"] == "ms_when_evaluated"
 
 
 async def test_a_fix_asked_for_a_condition_gets_its_treatment(dispatcher, make_tracker):
