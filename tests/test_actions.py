@@ -740,6 +740,9 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("and what if its still there by the spring", "persisting"), ("it's been five months of this", "persisting"),
     ("what if this drags on", "persisting"), ("i fell off a ladder in my twenties years ago, related?", None),
     ("she is 90 years old, can she have it", None),
+    # how it is found out; not which signs a patient should look for
+    ("how will we find that out", "finding_out"), ("what are they looking for then", "finding_out"),
+    ("should she get assessed", "finding_out"), ("what signs do i look for", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain; "which
@@ -768,6 +771,18 @@ async def test_spasms_going_on_for_months_get_when_to_be_checked(dispatcher, mak
     ranking = [("followup_duration", 0.25), ("out_of_scope", 0.2), ("cd_spasm_warning_signs", 0.15)]
     message, _ = await respond(dispatcher, make_tracker(ranking, "and what if its still there by the spring", slots=slots))
     assert message["custom"]["answer_id"] == "ms_when_evaluated"
+
+
+@pytest.mark.parametrize("slots, expected", [
+    ({"topic": "muscle_spasms", "last_answer": "ms_take_anything"}, "ms_when_evaluated"),
+    ({"topic": "cervical_dystonia", "last_answer": "cd_what_is"}, "cd_diagnosis"),
+])
+async def test_how_it_is_found_out_gets_the_articles_way(dispatcher, make_tracker, slots, expected):
+    """"how will we find that out?": for spasms, that the article says they should be evaluated for joint
+    instability; for dystonia, that a doctor diagnoses it in a physical examination."""
+    ranking = [("cd_spasm_warning_signs", 0.25), ("out_of_scope", 0.2), ("followup_cause", 0.15)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "how will we find that out", slots=slots))
+    assert message["custom"]["answer_id"] == expected
 
 
 async def test_a_fix_asked_for_a_condition_gets_its_treatment(dispatcher, make_tracker):
