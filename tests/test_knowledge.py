@@ -218,7 +218,7 @@ def test_aspect_rule_words_are_single_tokens(kb):
      ("at a computer", "desk_work"), ("hunched over", "desk_work"),
      ("ligament injections", "prolotherapy"), ("cd", "cervical_dystonia"), ("warmth", "heat"), ("hot bath", "heat"),
      ("yoga", "stress"), ("meditation", "stress"), ("stress", "stress"), ("overdoing it", "overuse"),
-     ("repetitive movements", "overuse")],
+     ("repetitive movements", "overuse"), ("tennis", "overuse"), ("leg day", "overuse"), ("lifting", "overuse")],
 )
 def test_lay_words_reach_their_topic(kb, term, topic):
     assert kb.topic_for_term(term) == topic
@@ -227,6 +227,8 @@ def test_lay_words_reach_their_topic(kb, term, topic):
 def test_words_of_everyday_talk_name_no_topic(kb):
     # "wait am i chatting with a computer" asks whether this is a bot (tests/test_conversations.yml)
     assert kb.topic_for_term("computer") is None
+    # "can i still go to the gym" asks whether to keep it up as often as whether it is the cause
+    assert kb.topic_for_term("gym") is None and kb.topic_for_term("workout") is None
 
 
 @pytest.mark.parametrize("word", ["towel", "skin", "legs", "tiredness", "neck", "a", "straight", "injections"])
