@@ -812,6 +812,18 @@ async def test_a_medicine_named_only_as_a_cause_gets_that_cause_in_a_conversatio
     assert message["custom"].get("answer_id") == expected
 
 
+@pytest.mark.parametrize("text, term", [("what other illnesses do that", "illnesses"),
+                                        ("could it be from a disease or something", "disease")])
+async def test_an_illness_asked_of_as_a_cause_gets_the_conditions_that_cause_spasms(dispatcher, make_tracker, text, term):
+    """After the causes of spasms, "what other illnesses do that?" asks for the medical conditions among them (MS,
+    ALS), not the whole list again."""
+    entities = [{"entity": "topic", "value": term, "start": text.index(term), "end": text.index(term) + len(term)}]
+    slots = {"topic": "muscle_spasms", "last_answer": "cd_spasm_causes"}
+    tracker = make_tracker([("followup_cause", 0.6), ("cd_spasm_causes", 0.2)], text, entities, slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"]["answer_id"] == "cd_cause_medical_conditions"
+
+
 @pytest.mark.parametrize("topic, last_answer, kind, answer_id", [
     ("nerve_surgery", "cd_nerve_surgery", "not_covered", None),  # not whether dystonia can be cured
     ("botox", "cd_botox_what", "answer", "cd_botox_frequency"),

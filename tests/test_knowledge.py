@@ -218,7 +218,8 @@ def test_aspect_rule_words_are_single_tokens(kb):
      ("at a computer", "desk_work"), ("hunched over", "desk_work"),
      ("ligament injections", "prolotherapy"), ("cd", "cervical_dystonia"), ("warmth", "heat"), ("hot bath", "heat"),
      ("yoga", "stress"), ("meditation", "stress"), ("stress", "stress"), ("overdoing it", "overuse"),
-     ("repetitive movements", "overuse"), ("tennis", "overuse"), ("leg day", "overuse"), ("lifting", "overuse")],
+     ("repetitive movements", "overuse"), ("tennis", "overuse"), ("leg day", "overuse"), ("lifting", "overuse"),
+     ("other conditions", "illnesses"), ("multiple sclerosis", "illnesses")],
 )
 def test_lay_words_reach_their_topic(kb, term, topic):
     assert kb.topic_for_term(term) == topic
