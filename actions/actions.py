@@ -767,7 +767,9 @@ class ActionRespond(Action):
         go away by itself?" is not answered by the early signs, though it reads close to them)."""
         article = self.kb.article_of(turn.last_answer)
         same_article = article is not None and self.kb.article_of(turn.intent) == article
-        if turn.confident and same_article:
+        # or a confident answer that covers a side asked, of whatever topic ("why do they heal so slowly" after
+        # dystonia: ligaments heal slowly)
+        if turn.confident and (same_article or any(self.kb.covers(turn.intent, side) for side in sides)):
             return True
         meant = self.in_context(turn)
         return meant is not None and any(self.kb.covers(meant, side) for side in sides)

@@ -743,6 +743,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     # how it is found out; not which signs a patient should look for
     ("how will we find that out", "finding_out"), ("what are they looking for then", "finding_out"),
     ("should she get assessed", "finding_out"), ("what signs do i look for", None),
+    ("so which of the two heals better", "healing"), ("does it heal properly in the end", "healing"),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain; "which
@@ -783,6 +784,15 @@ async def test_how_it_is_found_out_gets_the_articles_way(dispatcher, make_tracke
     ranking = [("cd_spasm_warning_signs", 0.25), ("out_of_scope", 0.2), ("followup_cause", 0.15)]
     message, _ = await respond(dispatcher, make_tracker(ranking, "how will we find that out", slots=slots))
     assert message["custom"]["answer_id"] == expected
+
+
+async def test_which_heals_faster_after_ligaments_and_muscles_gets_the_blood_supply(dispatcher, make_tracker):
+    """"so which of the two heals better" after the difference between ligaments and muscles: the article says
+    ligaments heal poorly, having a poor blood supply."""
+    slots = {"topic": "joint_instability", "last_answer": "ms_ligaments_vs_muscles"}
+    ranking = [("followup_what_about", 0.8), ("followup_cause", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, "so which of the two heals better", slots=slots))
+    assert message["custom"]["answer_id"] == "ms_blood_supply"
 
 
 async def test_a_fix_asked_for_a_condition_gets_its_treatment(dispatcher, make_tracker):
