@@ -38,6 +38,8 @@ ELLIPSIS = re.compile(rf"\s*{ELLIPTICAL_OPENING}\b", re.IGNORECASE)  # "and a ba
 FOR_ANOTHER = re.compile(rf"^\W*{ELLIPTICAL_OPENING}\s+(?:for|with)\b")  # "and for loose joints?"
 COMPARED_WITH = re.compile(r"\b(?:vs|versus|compared?|comparison)\b")  # "vs prolo, which lasts longer?"
 # Asks for an amount or a particular the last answer does not give, or for another thing than it
+# "which minerals matter?", "so what pills": which of a thing, asked at the question's start
+WHICH_OF = re.compile(r"^\W*(?:(?:so|and|but|ok|okay)\W+)?(?:which|what)\s+([a-z]+)")
 ASKS_PAST_LAST = re.compile(r"\b(?:how\s+(?:much|many)|percent\w*|exactly|other|else|another)\b")
 MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
 # Words of chat that name nothing to combine ("can we do both at once lol")
@@ -169,6 +171,9 @@ class ActionRespond(Action):
         situation = self.situation_named(turn)
         if situation:  # "i'm at a desk all day, does that change anything": the tip for desk workers
             return self.answer(dispatcher, situation, turn)
+        which = None if confident and intent in self.kb.answers else self.which_of_named(turn)
+        if which:  # "which minerals matter for cramps": the electrolytes the article names
+            return self.answer(dispatcher, which, turn)
         if confident and intent == NOT_COVERED:
             competing = self.competing_answer(turn)
             if competing:  # "does yoga count?" after stress: the tip on stress, which the classifier saw too
@@ -199,6 +204,9 @@ class ActionRespond(Action):
             return self.offer(dispatcher, self.kb.message("clarify"), "clarify", self.guesses(turn, in_context), turn)
         if in_context:
             return self.answer(dispatcher, in_context, turn)
+        cause_of_named = self.named_condition_of_last_cause(turn)
+        if cause_of_named:  # "why would the muscles spasm though" after loose ligaments: why loose ligaments do that
+            return self.answer(dispatcher, cause_of_named, turn)
         last_meant = confident and intent in self.kb.answers and (
             self.other_article_meant_last(turn) or self.sibling_meant_last(turn))
         if last_meant:
@@ -256,6 +264,17 @@ class ActionRespond(Action):
         if not self.kb.speaks_of(answer, things[0], question) or self.kb.words_said(answer, words) != words:
             return None
         return answer
+
+    def which_of_named(self, turn: Turn) -> Optional[str]:
+        """The answer on a thing the question asks "which" or "what kind" of ("which minerals matter?"): the answer
+        names them. Not of a condition ("what dystonia is worse"), and not where the question asks a side."""
+        found = WHICH_OF.match(turn.text[turn.question_start :].lower())
+        if not found or turn.sides:
+            return None
+        for topic in turn.named[: turn.in_question]:
+            if topic not in self.ailments and found.group(1) in self.term_words[topic]:
+                return self.kb.topic_answer(topic, turn.last_answer)
+        return None
 
     def situation_named(self, turn: Turn) -> Optional[str]:
         """The one answer of an everyday situation (`situation` in knowledge/topics.yml) that is the only topic the
@@ -607,6 +626,17 @@ class ActionRespond(Action):
         only_causes = [t for t in turn.named if t in self.kb.topics and self.kb.topics[t].as_cause
                        and not self.kb.topics[t].treats]
         return next((a for a in (self.kb.as_cause_of(t, turn.context) for t in only_causes) if a), None)
+
+    def named_condition_of_last_cause(self, turn: Turn) -> Optional[str]:
+        """Why the condition the question names comes, asked right after an answer on one of its causes: that
+        answer's topic as its cause ("why would the muscles spasm though" after loose ligaments is why loose
+        ligaments make muscles spasm, not every cause of spasms). Only where the question names nothing else."""
+        named = turn.named[: turn.in_question]
+        if not (turn.last_answer and named and "why" in turn.text[turn.question_start :].lower().split()):
+            return None
+        if any(t not in self.ailments for t in named):
+            return None
+        return self.kb.why_it_brings_on(self.kb.answers[turn.last_answer].topic, named)
 
     def named_cause_answered(self, turn: Turn, asked: Sequence[str]) -> bool:
         """A side asked that takes a thing the question names as the cause of a condition, and the articles answer

@@ -70,6 +70,7 @@ class Topic:
     as_cause: Dict[str, str] = field(default_factory=dict)  # condition -> the answer on this topic as its cause
     article_terms: Tuple[str, ...] = ()  # words naming it only on its article's ground ("injections" of dystonia)
     situation: bool = False  # an everyday situation (desk work) the articles say one thing of: named alone, that answer
+    explains: Dict[str, str] = field(default_factory=dict)  # condition -> the answer on why this topic brings it on
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ class KnowledgeBase:
                 name, t["label"], t["answers"], t["terms"],
                 {aspect: [a] if isinstance(a, str) else a for aspect, a in (t.get("followups") or {}).items()},
                 t.get("treats"), tuple(t.get("says_nothing_of") or ()), dict(t.get("as_cause") or {}),
-                tuple(t.get("article_terms") or ()), bool(t.get("situation")),
+                tuple(t.get("article_terms") or ()), bool(t.get("situation")), dict(t.get("explains") or {}),
             )
             for name, t in load("topics.yml")["topics"].items()
         }
@@ -369,6 +370,11 @@ class KnowledgeBase:
         medication?" after dystonia's causes), else None."""
         causes = self.topics[topic].as_cause if topic in self.topics else {}
         return next((causes[c] for c in conditions if c in causes), None)
+
+    def why_it_brings_on(self, topic: str, conditions: Sequence[str]) -> Optional[str]:
+        """The answer on why `topic` brings on the first of `conditions` it explains (`explains`), else None."""
+        explains = self.topics[topic].explains if topic in self.topics else {}
+        return next((explains[c] for c in conditions if c in explains), None)
 
     def same_side(self, topic: str, previous_answer: Optional[str]) -> Optional[str]:
         """The answer to the side of `topic` that the previous answer covered for its own topic ("and for dystonia?"

@@ -728,7 +728,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     # the lemma of "as" is "a": "as good as", "such as" are matched as written, not in "a heat pad good for a ..."
     ("is a heat pad good for a tight dystonia neck", "effect"), ("such a pain, what helps", "treatment"),
     ("is it as good as botox", "compare"), ("treatments such as what", "details"),
-    ("is it the same as torticollis", "same_as"),
+    ("is it the same as torticollis", "same_as"), ("is it same like what my dad had", "same_as"),
     # which of two is better, however many words stand between; not whether a thing makes it worse
     ("whats better for his sore back, massage or physio", "compare"), ("which is worse, the op or the jabs", "compare"),
     ("does the cold make it worse or is that in my head", None),
@@ -818,6 +818,41 @@ async def test_a_medicine_named_only_as_a_cause_gets_that_cause_in_a_conversatio
     with the classifier unsure, the turn gets that cause's answer for the condition (knowledge/topics.yml as_cause)."""
     entities = [{"entity": "topic", "value": term, "start": text.index(term), "end": text.index(term) + len(term)}]
     tracker = make_tracker([("describe_symptom", 0.38), ("out_of_scope", 0.37)], text, entities, slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"].get("answer_id") == expected
+
+
+def topic_entities(text: str, *terms: str) -> list:
+    return [{"entity": "topic", "value": t, "start": text.index(t), "end": text.index(t) + len(t)} for t in terms]
+
+
+@pytest.mark.parametrize("text, terms, expected", [
+    ("which minerals matter for cramps", ("minerals", "cramps"), "cd_cause_electrolytes"),
+    ("so which pills would they use", ("pills",), "cd_oral_medications"),
+    ("which minerals are safe in pregnancy", ("minerals",), None),  # a side asked: the articles don't say
+    ("which dystonia is the worst kind", ("dystonia",), None),  # of a condition: not this step
+])
+async def test_which_of_a_named_thing_gets_the_answer_that_names_them(dispatcher, make_tracker, text, terms, expected):
+    """"Which minerals matter for cramps?", where the classifier reads "the articles don't say": the answer on the
+    electrolytes, which names potassium, calcium and magnesium."""
+    tracker = make_tracker([("ask_not_covered", 0.6), ("cd_cause_nutrition", 0.1)], text, topic_entities(text, *terms))
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"].get("answer_id") == expected
+
+
+@pytest.mark.parametrize("text, last_answer, topic, expected", [
+    ("why would the muscles spasm though", "ms_spine_instability", "joint_instability", "ms_why_spasms"),
+    ("and the cramps, why do they come with it", "ms_joint_instability", "joint_instability", "ms_why_spasms"),
+    ("why would the muscles spasm though", "cd_botox_what", "botox", "cd_spasm_causes"),  # botox is no cause
+    ("what makes the muscles spasm then", "ms_spine_instability", "joint_instability", "cd_spasm_causes"),  # no "why"
+])
+async def test_why_a_condition_comes_right_after_one_of_its_causes_is_why_that_cause_brings_it(
+        dispatcher, make_tracker, text, last_answer, topic, expected):
+    """"Why would the muscles spasm though" after loose ligaments asks why loose ligaments make muscles spasm
+    (`explains` in knowledge/topics.yml), not for every cause of spasms, which the classifier reads."""
+    term = next(w for w in ("spasm", "cramps") if w in text)
+    tracker = make_tracker([("cd_spasm_causes", 0.9), ("ms_why_spasms", 0.05)], text, topic_entities(text, term),
+                           slots={"topic": topic, "last_answer": last_answer})
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"].get("answer_id") == expected
 

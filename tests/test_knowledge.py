@@ -219,7 +219,8 @@ def test_aspect_rule_words_are_single_tokens(kb):
      ("ligament injections", "prolotherapy"), ("cd", "cervical_dystonia"), ("warmth", "heat"), ("hot bath", "heat"),
      ("yoga", "stress"), ("meditation", "stress"), ("stress", "stress"), ("overdoing it", "overuse"),
      ("repetitive movements", "overuse"), ("tennis", "overuse"), ("leg day", "overuse"), ("lifting", "overuse"),
-     ("other conditions", "illnesses"), ("multiple sclerosis", "illnesses")],
+     ("other conditions", "illnesses"), ("multiple sclerosis", "illnesses"), ("running", "overuse"),
+     ("practising", "overuse"), ("rehearsing", "overuse")],
 )
 def test_lay_words_reach_their_topic(kb, term, topic):
     assert kb.topic_for_term(term) == topic
