@@ -175,6 +175,10 @@ def test_a_number_is_no_ordinal_and_no_headache_within_seconds():
         ("so could my back be unstable", "ask_diagnosis"),
         ("might his knee be loose", "ask_diagnosis"),
         ("is it maybe my ligaments then", "ask_diagnosis"),
+        ("she gets these twitches every night, should we worry", "ask_diagnosis"),
+        ("should i be concerned", "ask_diagnosis"),
+        ("wait so its my spine then", "ask_diagnosis"),
+        ("u think my joints are the problem?", "ask_diagnosis"),
     ],
 )
 def test_dosing_and_diagnosis_questions_are_referred(text, kind):
@@ -186,7 +190,8 @@ def test_dosing_and_diagnosis_questions_are_referred(text, kind):
              "I just picked up baclofen from the chemist, what is it actually for",
              "does that mean i have to take it forever", "my back is unstable, what helps",
              "how much calcium should i have a day", "how much salt is in a sports drink",
-             "could a back be unstable without pain", "is it the ligaments that cause spasms"]
+             "could a back be unstable without pain", "is it the ligaments that cause spasms",
+             "its ligaments are weak, the article says", "do you think ligaments heal slowly"]
 )
 def test_general_medication_questions_are_not_referred(text):
     assert screen(text).refer is None
