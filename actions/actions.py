@@ -702,10 +702,15 @@ class ActionRespond(Action):
 
     def as_cause(self, turn: Turn, side: Aspect, topic: str) -> Optional[str]:
         """The answer on `topic` as the cause asked about, of a condition the turn names beside it or the
-        conversation is about ("could my water pills be doing it?" after cramps)."""
+        conversation is about ("could my water pills be doing it?" after cramps); with no condition said, of the one
+        condition the articles say it causes ("my neck locks up on shift. could it be the repetitive movements?")."""
         if not side.names_a_cause:
             return None
-        return self.kb.as_cause_of(topic, [t for t in [*turn.named, *turn.context] if t != topic])
+        causes = self.kb.topics[topic].as_cause if topic in self.kb.topics else {}
+        conditions = [t for t in [*turn.named, *turn.context] if t != topic]
+        if not any(t in self.ailments for t in conditions) and len(causes) == 1:
+            return next(iter(causes.values()))
+        return self.kb.as_cause_of(topic, conditions)
 
     def effect_asked(self, turn: Turn, side: Aspect, topic: str) -> Optional[str]:
         """"can it cause headaches?" after joint instability asks what the topic causes, not what causes it: the

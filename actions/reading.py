@@ -98,6 +98,7 @@ BARE_WHY = re.compile(  # texted "y tho" too (a bare "y" may be a yes)
     r"^\s*(?:but\s+|so\s+)?(?:(?:why|how come)(?:\s+(?:not|so|is that|that|though|tho|there|then|exactly))?"
     r"|y\s+(?:not|so|is that|that|though|tho|then|exactly))\s*[?!.]*\s*$")
 MORE_OF_LAST = "details"
+CAUSE = "cause"
 # "A symptom of what?", "protecting it from what?": a question word left at the end echoes what was just said and
 # asks to fill in a part of it. The filler words after it, and the question words, are no words echoed.
 ECHO_FILLER = frozenset("though tho exactly then again anyway specifically actually".split())
@@ -215,7 +216,7 @@ class Reader:
                                  topics=named[:in_question] or named or context),
             named=named,
             in_question=in_question,
-            sides=self.sides(text[question_start:]),
+            sides=self.sides(text[question_start:], first=not last_answer and not self.names_treatment(named)),
             context=context,
             last_answer=last_answer,
             question_start=question_start,
@@ -337,12 +338,18 @@ class Reader:
         in_story = [t for t in dict.fromkeys(reversed(in_story)) if t not in in_question]
         return in_question + in_story, len(in_question)
 
-    def sides(self, question: str) -> List[str]:
-        """Sides asked about in the question, in the priority order of knowledge/aspects.yml."""
+    def names_treatment(self, named: Sequence[str]) -> bool:
+        return any(self.kb.topics[t].treats for t in named if t in self.kb.topics)
+
+    def sides(self, question: str, first: bool = False) -> List[str]:
+        """Sides asked about in the question, in the priority order of knowledge/aspects.yml. A bare "why?" asks
+        the reason behind the last answer; in a first message whose story names no treatment, what causes what it
+        tells ("on my knees under sinks all day and my calves lock up with cramp. why"; not "massage helps for a day,
+        then it's back. why")."""
         lowered = question.lower()
         found = {side for side, _, _ in self.matcher(self.nlp(lowered))}
         if BARE_WHY.match(lowered):  # "why not?"
-            found.add(MORE_OF_LAST)
+            found.add(CAUSE if first else MORE_OF_LAST)
         if CHOICE.search(lowered):  # "whats better for him, massage or physio"
             found.add(COMPARE)
         return sorted(found, key=self.priority.get)

@@ -840,6 +840,34 @@ async def test_which_of_a_named_thing_gets_the_answer_that_names_them(dispatcher
     assert message["custom"].get("answer_id") == expected
 
 
+@pytest.mark.parametrize("text, terms, slots, side", [
+    ("on my knees all day and my calves lock up with cramp. why", ("cramp",), {}, "cause"),
+    ("why?", (), {"topic": "botox", "last_answer": "cd_botox_what"}, "details"),  # the reason of the last answer
+    ("a massage helps for a day, then the spasms are back. why", ("massage", "spasms"), {}, "details"),
+])
+def test_a_bare_why_after_a_first_story_asks_what_causes_it(make_tracker, text, terms, slots, side):
+    """A bare "why" asks the reason behind what was just said; in a first message whose story names no treatment,
+    what causes the complaint told."""
+    from actions.reading import reader
+
+    tracker = make_tracker([("describe_symptom", 0.88)], text, topic_entities(text, *terms), slots=slots)
+    assert reader().read(tracker).sides == [side]
+
+
+@pytest.mark.parametrize("text, term, slots, expected", [
+    ("my neck locks up on night shifts. could it be the repetitive movements", "repetitive", {}, "cd_cause_overuse"),
+    ("could it be the repetitive movements", "repetitive", {"topic": "cervical_dystonia", "last_answer": "cd_what_is"},
+     None),  # dystonia talked about: the articles don't name overuse as its cause
+])
+async def test_a_cause_of_one_condition_only_is_its_cause_when_no_condition_is_named(
+        dispatcher, make_tracker, text, term, slots, expected):
+    """"Could it be the repetitive movements?" in a first message that names no condition: overuse causes only muscle
+    spasms in the articles, so its answer as their cause."""
+    tracker = make_tracker([("describe_symptom", 0.95)], text, topic_entities(text, term), slots=slots)
+    message, _ = await respond(dispatcher, tracker)
+    assert message["custom"].get("answer_id") == expected
+
+
 @pytest.mark.parametrize("text, last_answer, topic, expected", [
     ("why would the muscles spasm though", "ms_spine_instability", "joint_instability", "ms_why_spasms"),
     ("and the cramps, why do they come with it", "ms_joint_instability", "joint_instability", "ms_why_spasms"),
