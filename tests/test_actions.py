@@ -744,6 +744,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("how will we find that out", "finding_out"), ("what are they looking for then", "finding_out"),
     ("should she get assessed", "finding_out"), ("what signs do i look for", None),
     ("so which of the two heals better", "healing"), ("does it heal properly in the end", "healing"),
+    ("what makes them happen", "cause"), ("so what made it start", "cause"), ("what makes it easier", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain; "which
