@@ -37,9 +37,9 @@ ELLIPTICAL_OPENING = r"(?:and|or|also|what about|how about)"
 ELLIPSIS = re.compile(rf"\s*{ELLIPTICAL_OPENING}\b", re.IGNORECASE)  # "and a bad diet?"
 FOR_ANOTHER = re.compile(rf"^\W*{ELLIPTICAL_OPENING}\s+(?:for|with)\b")  # "and for loose joints?"
 COMPARED_WITH = re.compile(r"\b(?:vs|versus|compared?|comparison)\b")  # "vs prolo, which lasts longer?"
-# Asks for an amount or a particular the last answer does not give, or for another thing than it
 # "which minerals matter?", "so what pills": which of a thing, asked at the question's start
 WHICH_OF = re.compile(r"^\W*(?:(?:so|and|but|ok|okay)\W+)?(?:which|what)\s+([a-z]+)")
+# Asks for an amount or a particular the last answer does not give, or for another thing than it
 ASKS_PAST_LAST = re.compile(r"\b(?:how\s+(?:much|many)|percent\w*|exactly|other|else|another)\b")
 MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
 # Words of chat that name nothing to combine ("can we do both at once lol")
@@ -266,8 +266,9 @@ class ActionRespond(Action):
         return answer
 
     def which_of_named(self, turn: Turn) -> Optional[str]:
-        """The answer on a thing the question asks "which" or "what kind" of ("which minerals matter?"): the answer
-        names them. Not of a condition ("what dystonia is worse"), and not where the question asks a side."""
+        """The answer on a thing the question opens by asking "which" or "what" of ("which minerals matter?"): that
+        answer names them. Not of a condition ("which dystonia is the worst kind"), nor where the question asks a
+        side ("which minerals are safe in pregnancy")."""
         found = WHICH_OF.match(turn.text[turn.question_start :].lower())
         if not found or turn.sides:
             return None

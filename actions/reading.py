@@ -339,6 +339,7 @@ class Reader:
         return in_question + in_story, len(in_question)
 
     def names_treatment(self, named: Sequence[str]) -> bool:
+        """Whether one of the topics named is a treatment (it `treats` a condition)."""
         return any(self.kb.topics[t].treats for t in named if t in self.kb.topics)
 
     def sides(self, question: str, first: bool = False) -> List[str]:
