@@ -204,9 +204,12 @@ class Reader:
         set_aside = tuple(self.set_aside(text, mentions))
         not_meant += tuple(self.kb.topics[t].answers[0] for t in set_aside)  # nor what the thing set aside is
         listing = self.listing(last_answer, tracker.get_slot("listing"))
+        # "the medical conditions one worries me. which ones": the story points at the thing, the question asks
+        story_points = None if in_question else DESCRIBED_ONE.search(text[:question_start].lower())
         meant_item = (self.listed_item(text[question_start:], listing)
                       or self.other_item_described(text[question_start:], last_answer)
-                      or self.item_said_to(text[question_start:], listing, last_answer, named[:in_question]))
+                      or self.item_said_to(text[question_start:], listing, last_answer, named[:in_question])
+                      or (self.listed_item(story_points.group(), listing) if story_points else None))
         if meant_item and self.kb.answers[meant_item].topic not in named[:in_question]:
             named, in_question = [self.kb.answers[meant_item].topic, *named], in_question + 1
         return Turn(

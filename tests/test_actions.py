@@ -693,7 +693,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("it's making me so sleepy", "side_effects"), ("she seems a bit muddled since starting them", "side_effects"),
     ("would she still need the jabs as well", "combine"), ("can i take clonazepam with it", "combine"),
     ("can it mess with your memory", "side_effects"), ("can i take it with my sleeping pills", "other_medicines"), ("is it ok alongside her adhd meds", "other_medicines"),
-    ("could that have anything to do with it", None),
+    ("could that have anything to do with it", "cause"),  # not taking it with something
     ("can you take it with the botox jabs", "combine"), ("number 3 please", None), ("the number of sessions", "sessions"),
     ("should he see someone about it", "who_to_see"), ("whos the right person to see about that", "who_to_see"),
     ("my gp or the neuro", "who_to_see"), ("what other ones are on the list", "alternatives"),
@@ -745,6 +745,10 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("should she get assessed", "finding_out"), ("what signs do i look for", None),
     ("so which of the two heals better", "healing"), ("does it heal properly in the end", "healing"),
     ("what makes them happen", "cause"), ("so what made it start", "cause"), ("what makes it easier", None),
+    # a thing told, asked as a possible cause
+    ("does sweating buckets all shift play a part too", "cause"), ("could that contribute", "cause"),
+    ("doing the same poses over and over, could that do it", "cause"), ("could that alone do it", "cause"),
+    ("so loose ligaments, why would that do it", None), ("could it be from my job", None),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain; "which
@@ -1378,6 +1382,20 @@ async def test_a_thing_the_last_answer_listed_is_found_by_its_words(dispatcher, 
     whatever the classifier makes of the words (here it is unsure, and would offer "did you mean")."""
     slots = {"topic": "home_care", "last_answer": "cd_home_tips"}
     message, _ = await respond(dispatcher, make_tracker([("out_of_scope", 0.4), ("cd_what_is", 0.2)], text, slots=slots))
+    assert message["custom"]["answer_id"] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("the medical conditions one worries me. which ones", "cd_cause_medical_conditions"),
+    ("the medical conditions worry me. which ones", "cd_spasm_causes"),  # no thing pointed at: more of the list
+])
+async def test_a_story_can_point_at_the_thing_of_the_list_its_question_asks_about(dispatcher, make_tracker, text,
+                                                                                    expected):
+    """After the causes of spasms, "the medical conditions one worries me. which ones" asks which conditions: the
+    story points at the thing of the list ("the ... one") and the question, naming nothing, asks about it."""
+    slots = {"topic": "muscle_spasms", "last_answer": "cd_spasm_causes"}
+    ranking = [("followup_side_effects", 0.4), ("cd_cause_medical_conditions", 0.3), ("ask_not_covered", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, slots=slots))
     assert message["custom"]["answer_id"] == expected
 
 
