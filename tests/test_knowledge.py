@@ -220,7 +220,7 @@ def test_aspect_rule_words_are_single_tokens(kb):
      ("yoga", "stress"), ("meditation", "stress"), ("stress", "stress"), ("overdoing it", "overuse"),
      ("repetitive movements", "overuse"), ("tennis", "overuse"), ("leg day", "overuse"), ("lifting", "overuse"),
      ("other conditions", "illnesses"), ("multiple sclerosis", "illnesses"), ("running", "overuse"),
-     ("practising", "overuse"), ("rehearsing", "overuse")],
+     ("practising", "overuse"), ("rehearsing", "overuse"), ("over and over", "overuse"), ("same poses", "overuse")],
 )
 def test_lay_words_reach_their_topic(kb, term, topic):
     assert kb.topic_for_term(term) == topic
