@@ -144,10 +144,7 @@ class ActionRespond(Action):
             if told:  # "they come even at night when im lying still" after rest: what that means for it; a first
                 # "my neck is always tight and i get headaches": the answer the classifier and the meaning agree on
                 return self.answer(dispatcher, told, turn)
-            topic = (turn.named or turn.context or [None])[0]
-            options = self.kb.messages["symptom_questions"]
-            if topic:  # the topic's answers; desk work files its one answer under the home-care tips
-                options = self.kb.topic_answers(topic) or self.kb.topics[topic].answers
+            options = self.symptom_options(turn)
             if turn.named and len(options) == 1:  # "i sit at a computer all day": what the articles say of that
                 return self.answer(dispatcher, options[0], turn)
             return self.offer(dispatcher, self.kb.message("symptom"), "clarify", options, turn)
@@ -241,7 +238,18 @@ class ActionRespond(Action):
             ]
             if candidates:
                 return self.offer(dispatcher, self.kb.message("clarify"), "clarify", candidates, turn)
+        if confident and intent == SYMPTOM:  # "knots in my traps that never shift. why wont they go": no "I can't
+            # answer that", but what the articles can tell of what is told
+            return self.offer(dispatcher, self.kb.message("symptom"), "clarify", self.symptom_options(turn), turn)
         return self.offer(dispatcher, self.kb.message("fallback"), "fallback", self.kb.messages["starter_questions"], turn)
+
+    def symptom_options(self, turn: Turn) -> List[str]:
+        """What the articles can tell of a symptom told: the answers of the topic it names or the conversation is
+        about (desk work files its one answer under the home-care tips), else the general questions."""
+        topic = (turn.named or turn.context or [None])[0]
+        if topic:
+            return self.kb.topic_answers(topic) or self.kb.topics[topic].answers
+        return self.kb.messages["symptom_questions"]
 
     def named_answer_says_all(self, turn: Turn) -> Optional[str]:
         """Where the classifier reads "the articles don't say", the answer on the one thing the question names (not

@@ -433,6 +433,17 @@ async def test_the_emergency_intent_alone_never_raises_the_alarm(kb, dispatcher,
     assert check["text"] == kb.message("emergency_check") and not check.get("custom")
 
 
+async def test_a_symptom_told_with_a_question_nothing_answers_gets_what_the_articles_can_tell(kb, dispatcher,
+                                                                                                make_tracker):
+    """"knots in my traps that never shift no matter how much i foam roll. why wont they go": where nothing on the
+    ladder answers, the patient is not told "I can only answer questions about muscle spasms ...", but offered
+    what the articles say."""
+    text = "knots in my traps that never shift no matter how much i foam roll. why wont they go"
+    message, _ = await respond(dispatcher, make_tracker([("describe_symptom", 0.9), ("ms_muscles_tire", 0.01)], text))
+    assert message["custom"]["kind"] == "clarify" and message["text"] == kb.message("symptom")
+    assert [b["payload"][1:] for b in message["buttons"]] == kb.messages["symptom_questions"]
+
+
 async def test_an_everyday_symptom_gets_the_topics_questions_not_an_alarm(kb, dispatcher, make_tracker):
     tracker = make_tracker([("describe_symptom", 0.8)], "bit sore where the needle went in", slots={"topic": "botox"})
     message, _ = await respond(dispatcher, tracker)
