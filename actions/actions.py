@@ -481,9 +481,9 @@ class ActionRespond(Action):
                 candidates = [last_topic]  # "is it reversible?" after nerve surgery: of nerve surgery, not of dystonia
             if side.of_condition and not turn.in_question:  # "so what causes it then?" after massage: the condition's
                 candidates += [self.kb.topics[t].treats for t in candidates if t in self.kb.topics]
-            if side.of_treatment and set(turn.named[: turn.in_question] or turn.named) - self.kb.conditions:
+            if side.of_treatment and set(turn.named[: turn.in_question] or turn.named) - self.ailments:
                 # "does physical therapy for dystonia hurt?": the therapy's, not dystonia's
-                candidates = [t for t in candidates if t not in self.kb.conditions]
+                candidates = [t for t in candidates if t not in self.ailments]
                 topics = candidates + [t for t in topics if t not in candidates]  # and the reply names the therapy
             candidates = [t for t in dict.fromkeys(candidates) if t]
             if side.of_last and (turn.in_question or not turn.last_answer):

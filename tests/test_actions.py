@@ -758,6 +758,9 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("what makes them happen", "cause"), ("so what made it start", "cause"), ("what makes it easier", None),
     # a thing told, asked as a possible cause
     ("does sweating buckets all shift play a part too", "cause"), ("could that contribute", "cause"),
+    # a fix that lasts; not "what can i take long term", which asks for what to take
+    ("so what would actually sort it out for good then", "lasting"), ("so what fixes it long term", "lasting"),
+    ("how do you fix the primary problem then", "lasting"), ("what can i take long term", "treatment"),
     ("doing the same poses over and over, could that do it", "cause"), ("could that alone do it", "cause"),
     ("so loose ligaments, why would that do it", None), ("could it be from my job", None),
 ])
@@ -838,8 +841,24 @@ async def test_a_medicine_named_only_as_a_cause_gets_that_cause_in_a_conversatio
     assert message["custom"].get("answer_id") == expected
 
 
-def topic_entities(text: str, *terms: str) -> list:
-    return [{"entity": "topic", "value": t, "start": text.index(t), "end": text.index(t) + len(t)} for t in terms]
+@pytest.mark.parametrize("slots, text, terms, expected", [
+    ({"topic": "muscle_spasms", "last_answer": "ms_take_anything"}, "so what would be the long term option", (),
+     "ms_prolotherapy_what"),
+    ({"topic": "massage", "earlier_topics": ["muscle_spasms"], "last_answer": "ms_massage"},
+     "what would sort it out for good then", (), "ms_prolotherapy_what"),
+    # of dystonia the article names no lasting fix: what treats it, as before
+    ({"topic": "cervical_dystonia", "last_answer": "cd_what_is"}, "so what fixes it long term", (), "cd_treatments"),
+    # asked of a treatment named: that treatment's, not what lasts
+    ({"topic": "botox", "earlier_topics": ["muscle_spasms"], "last_answer": "cd_botox_what"},
+     "and for back spasms, is botox a long-term fix?", ("spasms", "botox"), "ms_take_anything"),
+])
+async def test_a_fix_that_lasts_is_what_the_spasm_article_says_lasts(dispatcher, make_tracker, slots, text, terms,
+                                                                    expected):
+    """"So what would be the long term option?" after what to take for spasms: the article says the usual
+    treatments give only temporary relief and calls Prolotherapy, for the loose ligaments behind them, the fix."""
+    ranking = [("out_of_scope", 0.6), ("ms_take_anything", 0.15), ("followup_treatment", 0.1)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, *terms), slots))
+    assert message["custom"]["answer_id"] == expected
 
 
 @pytest.mark.parametrize("text, terms, expected", [
