@@ -95,7 +95,7 @@ class RuleMatcher:
 
     A rule is word slots joined by " + ", alternatives by "|", compared by lemma ("breathing" is "breathe"),
     with up to `max_gap` other words between two slots. A slot whose words start with "=" is compared by the
-    exact word ("=took|=swallowed": past, not "take"). spaCy's Matcher does this with `{0,n}` wildcards, but
+    exact word ("=took|=swallowed": past, not "take"); a slot is one or the other, never both. spaCy's Matcher does this with `{0,n}` wildcards, but
     tries every rule at every word (15 ms for a long message with 250 rules); here rules are indexed by their
     first slot's words, so a message costs only the rules whose first word it contains.
     """
@@ -110,6 +110,8 @@ class RuleMatcher:
         for slot in rule.split(" + "):
             words = slot.split("|")
             exact = all(word.startswith("=") for word in words)
+            if not exact and any(word.startswith("=") for word in words):  # its "=" words would match nothing
+                raise ValueError(f"{key}: the slot {slot!r} mixes exact (=) words and lemmas")
             forms = {w[1:].lower() for w in words} if exact else {self.nlp(w.lower())[0].lemma_ for w in words}
             slots.append((exact, frozenset(forms)))
         self.rules.append((key, slots))

@@ -749,6 +749,7 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("twitching counts?", "among_last"), ("so a stiff neck counts as one", "among_last"),
     # a complaint going on for months; not a time long ago in a story, nor an age
     ("and what if its still there by the spring", "persisting"), ("it's been five months of this", "persisting"),
+    ("years of it now and nothing works", "persisting"),
     ("what if this drags on", "persisting"), ("i fell off a ladder in my twenties years ago, related?", None),
     ("she is 90 years old, can she have it", None),
     # how it is found out; not which signs a patient should look for

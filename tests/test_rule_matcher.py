@@ -1,5 +1,6 @@
 """actions/nlp.py's RuleMatcher: the rule syntax of knowledge/safety.yml and aspects.yml, checked against
 spaCy's own Matcher with `{0,n}` wildcards, which it replaces for speed."""
+import pytest
 from spacy.matcher import Matcher
 
 from actions.nlp import RuleMatcher, lemma_pipeline
@@ -31,6 +32,12 @@ def test_slots_gaps_lemmas_and_exact_words():
         ("breathing", "can't really breathe"), ("past", "took two pills")]
     assert matcher(NLP("i can not at all ever breathe")) == []  # more than two words between slots
     assert matcher.words("past") == {"took", "pill"}
+
+
+def test_a_slot_is_exact_words_or_lemmas_never_both():
+    """"have|=got" would compare "=got" as a lemma, which no word has: the rule is refused, not half read."""
+    with pytest.raises(ValueError, match="mixes"):
+        RuleMatcher(NLP, 2).add("diagnosis", "i + have|=got + dystonia")
 
 
 def test_a_number_is_not_numb():

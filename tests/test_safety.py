@@ -160,6 +160,9 @@ def test_a_number_is_no_ordinal_and_no_headache_within_seconds():
         ("how much magnesium should i be giving him", "ask_dosage"),
         ("salt tablets how many", "ask_dosage"),
         ("do I have cervical dystonia?", "ask_diagnosis"),
+        # "got" as well as "have" (the rules' "=got" beside lemmas once matched nothing)
+        ("i reckon ive got dystonia", "ask_diagnosis"), ("im scared i got torticollis", "ask_diagnosis"),
+        ("does that mean he's got dystonia", "ask_diagnosis"),
         ("is this dystonia or something else", "ask_diagnosis"),
         ("my chin keeps turning left, could it be torticollis?", "ask_diagnosis"),
         ("is this normal or do i have dystonia", "ask_diagnosis"),
