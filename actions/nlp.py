@@ -95,9 +95,10 @@ class RuleMatcher:
 
     A rule is word slots joined by " + ", alternatives by "|", compared by lemma ("breathing" is "breathe"),
     with up to `max_gap` other words between two slots. A slot whose words start with "=" is compared by the
-    exact word ("=took|=swallowed": past, not "take"); a slot is one or the other, never both. spaCy's Matcher does this with `{0,n}` wildcards, but
-    tries every rule at every word (15 ms for a long message with 250 rules); here rules are indexed by their
-    first slot's words, so a message costs only the rules whose first word it contains.
+    exact word ("=took|=swallowed": past, not "take"); a slot is one or the other, never both. spaCy's Matcher
+    does this with `{0,n}` wildcards, but tries every rule at every word (15 ms for a long message with 250
+    rules); here rules are indexed by their first slot's words, so a message costs only the rules whose first
+    word it contains.
     """
 
     def __init__(self, nlp: Language, max_gap: int) -> None:
