@@ -230,6 +230,10 @@ class ActionRespond(Action):
             return self.answer(dispatcher, alone, turn)
         if self.more_than_listed(turn):  # "what other diseases do that?" after the diseases: all the articles name
             return self.answer(dispatcher, turn.last_answer, turn)
+        if turn.screening.told_refer and set(turn.named[: turn.in_question]) <= self.ailments:
+            # "my neck keeps twisting to the left on its own, wat even is that": a sign told, and a question of no
+            # treatment that nothing above answers: how it is diagnosed, as where the sign is told alone
+            return self.answer(dispatcher, turn.screening.told_refer, turn)
         if not (confident and intent == OUT_OF_SCOPE):
             candidates = [
                 r["name"]

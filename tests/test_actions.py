@@ -426,7 +426,7 @@ async def test_the_emergency_intent_alone_never_raises_the_alarm(kb, dispatcher,
     """Without an acute-danger word or a serious sign the intent is set aside: an everyday symptom gets a "did
     you mean", then the signs to call for."""
     ranking = [("emergency", 0.8), ("cd_what_is", 0.12), ("cd_causes", 0.05)]
-    tracker = make_tracker(ranking, "my neck keeps pulling to the left and it hurts")
+    tracker = make_tracker(ranking, "my neck is so stiff and it hurts")
     await ActionRespond().run(dispatcher, tracker, domain={})
     reply, check = dispatcher.messages
     assert reply["custom"]["kind"] == "clarify" and reply["buttons"][0]["payload"] == "/cd_what_is"
@@ -458,6 +458,28 @@ async def test_a_sign_of_a_condition_told_gets_how_it_is_diagnosed(kb, dispatche
     message, _ = await respond(dispatcher, tracker)
     assert message["custom"]["kind"] == "refer" and message["custom"]["answer_id"] == "ask_diagnosis"
     assert message["custom"]["citations"] == kb.citations("ask_diagnosis")
+
+
+@pytest.mark.parametrize("text", ["ok so my neck keeps like twisting to the left on its own n its kinda sore?? wat even is that",
+                                  "my son is 17 and his head started pulling to one side a few weeks ago. what could cause that"])
+async def test_a_sign_of_a_condition_told_with_a_question_nothing_answers_gets_how_it_is_diagnosed(dispatcher,
+                                                                                                     make_tracker, text):
+    """The same sign told with a question that names no treatment, where nothing on the ladder answers: how it is
+    diagnosed, not what the articles say of everyday symptoms nor a "did you mean"."""
+    ranking = [("describe_symptom", 0.9), ("cd_what_is", 0.08), ("cd_go_away", 0.01)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text))
+    assert message["custom"]["kind"] == "refer" and message["custom"]["answer_id"] == "ask_diagnosis"
+
+
+async def test_a_sign_told_with_a_question_of_a_treatment_is_not_referred(dispatcher, make_tracker, monkeypatch):
+    """Where nothing on the ladder answers a question of a treatment told beside the sign, it is not referred."""
+    monkeypatch.setattr(ActionRespond, "asks_for_named_topic", lambda self, turn: False)
+    monkeypatch.setattr(ActionRespond, "best_of_named_topic", lambda self, turn: None)
+    monkeypatch.setattr(ActionRespond, "read_alone", lambda self, turn: None)
+    text = "my mother is 90 and has a twisted neck. is the brain surgery the only surgery they do for it?"
+    ranking = [("out_of_scope", 0.6), ("cd_nerve_surgery", 0.1), ("cd_dbs_what", 0.05)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, "twisted neck", "brain surgery")))
+    assert message["custom"]["kind"] != "refer", message["custom"]
 
 
 async def test_a_symptom_told_in_a_conversation_gets_what_it_reads_as_there(dispatcher, make_tracker, monkeypatch):
