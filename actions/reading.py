@@ -98,6 +98,7 @@ BARE_WHY = re.compile(  # texted "y tho" too (a bare "y" may be a yes)
     r"^\s*(?:but\s+|so\s+)?(?:(?:why|how come)(?:\s+(?:not|so|is that|that|though|tho|there|then|exactly))?"
     r"|y\s+(?:not|so|is that|that|though|tho|then|exactly))\s*[?!.]*\s*$")
 MORE_OF_LAST = "details"
+SENTENCE_END = re.compile(r"[.!?]+\s+|\n+")
 CAUSE = "cause"
 # "A symptom of what?", "protecting it from what?": a question word left at the end echoes what was just said and
 # asks to fill in a part of it. The filler words after it, and the question words, are no words echoed.
@@ -219,7 +220,8 @@ class Reader:
                                  topics=named[:in_question] or named or context),
             named=named,
             in_question=in_question,
-            sides=self.sides(text[question_start:], first=not last_answer and not self.names_treatment(named)),
+            sides=self.sides(text[question_start:], first=not last_answer and not self.names_treatment(named),
+                             story=text[:question_start]),
             context=context,
             last_answer=last_answer,
             question_start=question_start,
@@ -345,15 +347,21 @@ class Reader:
         """Whether one of the topics named is a treatment (it `treats` a condition)."""
         return any(self.kb.topics[t].treats for t in named if t in self.kb.topics)
 
-    def sides(self, question: str, first: bool = False) -> List[str]:
+    def sides(self, question: str, first: bool = False, story: str = "") -> List[str]:
         """Sides asked about in the question, in the priority order of knowledge/aspects.yml. A bare "why?" asks
         the reason behind the last answer; in a first message whose story names no treatment, what causes what it
-        tells ("on my knees under sinks all day and my calves lock up with cramp. why"; not "massage helps for a day,
-        then it's back. why")."""
+        tells ("on my knees under sinks all day and my calves lock up with cramp. why"). After a story, also a side
+        whose rule reads the story's last sentence with that "why" ("massage helps for a day, then its back again.
+        why" asks why it keeps coming back)."""
         lowered = question.lower()
         found = {side for side, _, _ in self.matcher(self.nlp(lowered))}
         if BARE_WHY.match(lowered):  # "why not?"
             found.add(CAUSE if first else MORE_OF_LAST)
+            told = SENTENCE_END.split(story.lower().strip())[-1].strip(" .!?,;") if story.strip() else ""
+            if told:
+                doc = self.nlp(f"{told} {lowered}")
+                why = len(self.nlp(told))  # the question's first word
+                found |= {side for side, _, end in self.matcher(doc) if end > why}
         if CHOICE.search(lowered):  # "whats better for him, massage or physio"
             found.add(COMPARE)
         return sorted(found, key=self.priority.get)

@@ -933,6 +933,21 @@ def test_a_bare_why_after_a_first_story_asks_what_causes_it(make_tracker, text, 
     assert reader().read(tracker).sides == [side]
 
 
+@pytest.mark.parametrize("text, terms, returns", [
+    ("massage helps for a day then its back again. why", ("massage",), True),
+    ("had physio for a month, felt better, then the spasms were back again. why?", ("physio", "spasms"), True),
+    ("my back is bad again. why", (), False),  # "back" the body part
+    ("its back again. my neck is stiff. why", (), False),  # only the sentence just before the "why"
+])
+def test_a_bare_why_after_a_story_reads_the_side_of_the_sentence_it_asks_of(make_tracker, text, terms, returns):
+    """"massage helps for a day then its back again. why": the "why" asks why it keeps coming back, a side whose
+    rule reads the story's last sentence with the "why"."""
+    from actions.reading import reader
+
+    tracker = make_tracker([("describe_symptom", 0.88)], text, topic_entities(text, *terms))
+    assert ("returns" in reader().read(tracker).sides) is returns
+
+
 @pytest.mark.parametrize("text, term, slots, expected", [
     ("my neck locks up on night shifts. could it be the repetitive movements", "repetitive", {}, "cd_cause_overuse"),
     ("could it be the repetitive movements", "repetitive", {"topic": "cervical_dystonia", "last_answer": "cd_what_is"},
