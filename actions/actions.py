@@ -144,6 +144,9 @@ class ActionRespond(Action):
             if told:  # "they come even at night when im lying still" after rest: what that means for it; a first
                 # "my neck is always tight and i get headaches": the answer the classifier and the meaning agree on
                 return self.answer(dispatcher, told, turn)
+            told_of_last = self.told_as_last_said(turn)
+            if told_of_last:  # "he says the neck feels weak too" after the warning signs, which name weakness
+                return self.answer(dispatcher, told_of_last, turn)
             options = self.symptom_options(turn)
             if turn.named and len(options) == 1:  # "i sit at a computer all day": what the articles say of that
                 return self.answer(dispatcher, options[0], turn)
@@ -372,6 +375,12 @@ class ActionRespond(Action):
         (config.FOLLOWUP_MIN_SIMILARITY)."""
         best = self.reading_in_conversation(turn)
         return best[0] if best and best[1] >= config.FOLLOWUP_MIN_SIMILARITY else None
+
+    def told_as_last_said(self, turn: Turn) -> Optional[str]:
+        """A symptom told right after an answer whose own words name it ("he says the neck feels weak too" after
+        the warning signs of spasms, which name weakness): that answer again."""
+        told = self.kb.content_words(turn.text, self.naming_nothing)
+        return turn.last_answer if turn.last_answer and self.kb.text_says(turn.last_answer, told) else None
 
     def told_item_of_last_list(self, turn: Turn) -> Optional[str]:
         """After a list (the causes of spasms) or a thing of one, something told ("i did pull something lifting a

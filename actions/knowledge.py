@@ -323,6 +323,11 @@ class KnowledgeBase:
         said = self._said_lower(answer_id)
         return [w for w in words if _word_stem(w).search(said)]
 
+    def text_says(self, answer_id: str, words: Sequence[str]) -> bool:
+        """Whether the answer's own text (not its passages) says one of the words, a word's ending aside."""
+        text = self.answers[answer_id].text.lower()
+        return any(_word_stem(w).search(text) for w in words)
+
     def answers_saying(self, word: str) -> List[str]:
         """The answers that say the word (or their passages do), a word's ending aside: one search of all their
         texts, joined once."""

@@ -433,6 +433,17 @@ async def test_the_emergency_intent_alone_never_raises_the_alarm(kb, dispatcher,
     assert check["text"] == kb.message("emergency_check") and not check.get("custom")
 
 
+@pytest.mark.parametrize("text, again", [("he says the neck feels weak too", True),
+                                         ("his hands have a slight tremor too", True),
+                                         ("he says his neck is killing him", False)])
+async def test_a_symptom_told_that_the_last_answer_names_gets_it_again(dispatcher, make_tracker, text, again):
+    """"he says the neck feels weak too" after the warning signs of spasms, which name weakness: the signs again,
+    not the questions an everyday symptom gets."""
+    slots = {"topic": "muscle_spasms", "last_answer": "cd_spasm_warning_signs"}
+    message, _ = await respond(dispatcher, make_tracker([("describe_symptom", 0.96)], text, slots=slots))
+    assert (message["custom"].get("answer_id") == "cd_spasm_warning_signs") is again
+
+
 async def test_a_symptom_told_with_a_question_nothing_answers_gets_what_the_articles_can_tell(kb, dispatcher,
                                                                                                 make_tracker):
     """"knots in my traps that never shift no matter how much i foam roll. why wont they go": where nothing on the
