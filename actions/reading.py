@@ -360,7 +360,7 @@ class Reader:
             told = SENTENCE_END.split(story.lower().strip())[-1].strip(" .!?,;") if story.strip() else ""
             if told:
                 doc = self.nlp(f"{told} {lowered}")
-                why = len(self.nlp(told))  # the question's first word
+                why = len(self.nlp.tokenizer(told))  # the question's first word: counted, not parsed
                 found |= {side for side, _, end in self.matcher(doc) if end > why}
         if CHOICE.search(lowered):  # "whats better for him, massage or physio"
             found.add(COMPARE)
