@@ -115,8 +115,9 @@ def free_port() -> int:
 
 
 def port_outside_the_ephemeral_range() -> int:
-    """A free port for nginx to bind once the replicas are up: outgoing connections (to PostgreSQL, Redis) take
-    ephemeral ports meanwhile, so one from free_port() may be gone by then."""
+    """A free port for a server bound later (nginx once the replicas are up, the demo page once the servers are):
+    outgoing connections (to PostgreSQL, Redis, between the servers) take ephemeral ports meanwhile, so one from
+    free_port() may be gone by then."""
     low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
     for port in random.sample(range(10_000, low), 200):
         with socket.socket() as s:

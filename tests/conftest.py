@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import knowledge_base
 from scripts import production
-from scripts.production import free_port  # noqa: F401 (the tests import it from here)
+from scripts.production import free_port, port_outside_the_ephemeral_range  # noqa: F401 (tests import free_port from here)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -67,7 +67,8 @@ def load_yaml(path: str) -> Any:
 
 @pytest.fixture(scope="session")
 def demo_port() -> int:
-    return free_port()
+    """Bound only once the servers are up, so it is taken from outside the ephemeral range their connections use."""
+    return port_outside_the_ephemeral_range()
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, port_outside_the_ephemeral_range
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -208,7 +208,7 @@ def lonely_servers(tmp_path):
     """Servers of this test's own, so that stopping one does not disturb the others; 3 messages a minute."""
     from scripts.servers import demo_site, running_servers
 
-    demo_port, processes = free_port(), []
+    demo_port, processes = port_outside_the_ephemeral_range(), []
     with open(tmp_path / "servers.log", "w") as log, running_servers(
         rasa_port=free_port(), action_port=free_port(), cors=[f"http://localhost:{demo_port}"], log=log,
         processes=processes, env={"RATE_LIMIT_PER_SENDER": "3"},
