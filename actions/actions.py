@@ -515,12 +515,17 @@ class ActionRespond(Action):
             if side.more_of_last and turn.last_answer and (not turn.in_question or side.names_it):
                 if side.names_it and not self.kb.says_word_of(turn.last_answer, turn.text, side.asking_words):
                     continue  # "does cycling count?" after Botox: the last answer says nothing of it
+                if self.story_of_another_topic(turn):
+                    return None  # "he gets massages, they dont last. why" after rest: of massage, not of rest
                 sure = self.sure_answer(turn)
                 return None if sure not in (None, turn.last_answer) else (aspect, topics[0], turn.last_answer)
             question = turn.text[turn.question_start :]
             causes = {t: self.as_cause(turn, side, t) for t in candidates}
             # a cause the question names comes first: "is it his statin?" with cramps asks of medicines, not all causes
             named_causes = [(t, causes[t]) for t in candidates if causes[t] and t in turn.named[: turn.in_question]]
+            told_cause = None if named_causes else self.cause_pointed_back(turn, side)
+            if told_cause:  # "He also takes a water tablet. Could that be why he gets cramps?": medicines as a cause
+                named_causes = [told_cause]
             # "how often should i do them?" after the stretching tip: the last answer, where it covers the side asked
             last_covers = ([(last_topic, turn.last_answer)] if not turn.named and turn.last_answer
                            and self.kb.covers(turn.last_answer, aspect) else [])
@@ -532,7 +537,10 @@ class ActionRespond(Action):
                               and (not side.names_it or self.kb.speaks_of(a, t, question))
                               and not self.names_particular_unsaid(a, side, question)
                               and self.speaks_of_the_other(a, t, side, turn)), None)
-            if answer_id and self.classifier_over_side(turn, answer_id, aspect):
+            told = told_cause and answer_id == told_cause[1]  # the story's cause yields only to a sure classifier
+            over = self.sure_answer(turn) not in (None, answer_id) if told else self.classifier_over_side(
+                turn, answer_id, aspect)
+            if answer_id and over:
                 return None  # the classifier is sure of another answer: the side's words were only a hint
             # "does it wear off faster if I go to the gym?"; not "is it hereditary?" after dystonia, which the
             # classifier, blind to the topic, reads as not covered (it is, of joint instability)
@@ -547,7 +555,8 @@ class ActionRespond(Action):
                 # The classifier's answer stands unless the side's answer is from another article: the one of
                 # the conversation ("why does that cause spasms?" after joint instability).
                 same_article = not turn.last_answer or self.kb.article_of(turn.intent) == self.kb.article_of(answer_id)
-                return None if not specific and classifier_agrees and same_article else (aspect, topics[0], answer_id)
+                agreed = not specific and classifier_agrees and same_article and not told
+                return None if agreed else (aspect, topics[0], answer_id)
             treatment = topics[0] in self.kb.topics and self.kb.topics[topics[0]].treats
             if specific and not (side.not_of_treatments and treatment):  # never "how to treat the pills"
                 if self.certain_of_specific_answer(turn):  # "are my sore muscles really the problem?" asks no pain
@@ -561,6 +570,24 @@ class ActionRespond(Action):
                 return of_kind
             return None if self.answered_in_context(turn, asked) else (asked[0], topics[0], None)
         return None
+
+    def story_of_another_topic(self, turn: Turn) -> bool:
+        """The story names a topic other than the last answer's, and the classifier reads an answer of that topic
+        with confidence: a bare question after it ("he gets massages, they dont last. why") asks of the story's topic,
+        not for more of the last answer."""
+        last_topic = self.kb.answers[turn.last_answer].topic if turn.last_answer in self.kb.answers else None
+        told = [t for t in turn.named[turn.in_question :] if t != last_topic]
+        return bool(told) and turn.confident and turn.intent in self.kb.answers and (
+            self.kb.answers[turn.intent].topic in told)
+
+    def cause_pointed_back(self, turn: Turn, side: Aspect) -> Optional[Tuple[str, str]]:
+        """(topic, answer) of a thing the story names that the articles name only as a cause, where the question
+        points back at it as the cause asked of: "He also takes a water tablet. Could that be why he gets cramps?"."""
+        if not (side.names_a_cause and turn.points_back):
+            return None
+        told = [t for t in turn.named[turn.in_question :]
+                if t in self.kb.topics and self.kb.topics[t].as_cause and not self.kb.topics[t].treats]
+        return next(((t, a) for t in told for a in [self.as_cause(turn, side, t)] if a), None)
 
     def one_of_kind_asked(self, turn: Turn, asked: Sequence[str]) -> Optional[Tuple[str, str, str]]:
         """(side, topic, answer) where the question names a kind of thing ("the shots", a word that names a topic

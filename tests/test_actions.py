@@ -2686,3 +2686,25 @@ async def test_a_kind_of_thing_asked_of_is_the_one_of_its_article_that_covers_th
     slots = {"topic": "trigger_point_injections", "last_answer": "ms_trigger_point_injections"}
     message, _ = await respond(dispatcher, make_tracker(ranking, "where exactly do those jabs go", slots=slots))
     assert message["custom"]["kind"] == "not_covered"
+
+
+async def test_a_cause_the_story_tells_and_the_question_points_back_at_is_the_cause_asked(dispatcher, make_tracker):
+    """"He also takes a water tablet. Could that be why he gets cramps?": "that" is the water tablet, a medicine the
+    articles name only as a cause, so medicines as a cause of cramps, not the classifier's dehydration (water)."""
+    text = "He also takes a water tablet. Could that be why he gets cramps?"
+    slots = {"topic": "oral_medications", "last_answer": "cd_medication_side_effects"}
+    ranking = [("cd_cause_dehydration", 0.81), ("cd_cause_medication", 0.07)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, "water tablet", "cramps"),
+                                                        slots))
+    assert message["custom"]["answer_id"] == "cd_cause_medication"
+
+
+async def test_a_bare_question_after_a_story_of_another_topic_asks_of_that_topic(dispatcher, make_tracker):
+    """"he gets massages, they dont last. why" after rest: the classifier reads massage and the story names it, so
+    the "why" asks of massage, not for more of what was said of rest."""
+    text = "he gets massages, they dont last. why"
+    slots = {"topic": "rest", "earlier_topics": ["muscle_spasms"], "last_answer": "ms_rest"}
+    ranking = [("ms_massage", 0.89), ("ms_common_treatments", 0.06)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, "massages"), slots))
+    assert message["custom"]["answer_id"] == "ms_massage"
+
