@@ -2708,3 +2708,17 @@ async def test_a_bare_question_after_a_story_of_another_topic_asks_of_that_topic
     message, _ = await respond(dispatcher, make_tracker(ranking, text, topic_entities(text, "massages"), slots))
     assert message["custom"]["answer_id"] == "ms_massage"
 
+
+@pytest.mark.parametrize("text, last_answer, topic, expected", [
+    ("so who should i actually be seeing", "ms_physical_therapy", "physical_therapy", "ms_when_evaluated"),
+    ("ok then whats the next step", "ms_physical_therapy", "physical_therapy", "ms_when_evaluated"),
+    ("so where should i send them", "ms_massage", "massage", "ms_when_evaluated"),  # of the condition massage treats
+    ("who should she see about it", "cd_physical_therapy", "physical_therapy", "cd_ask_doctor"),
+])
+async def test_who_to_see_next_after_a_treatment(dispatcher, make_tracker, text, last_answer, topic, expected):
+    """Who to see, or the next step, after a treatment: the answer on who to see about the condition it treats, of
+    the conversation's article; not "our articles don't say who to see about physical therapy"."""
+    slots = {"topic": topic, "last_answer": last_answer}
+    message, _ = await respond(dispatcher, make_tracker([("out_of_scope", 0.45), ("ms_when_evaluated", 0.15)], text,
+                                                        slots=slots))
+    assert message["custom"].get("answer_id") == expected
