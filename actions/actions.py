@@ -44,7 +44,7 @@ ASKS_PAST_LAST = re.compile(r"\b(?:how\s+(?:much|many)|percent\w*|exactly|other|
 MAX_CARRIED_ANSWERS = 20  # answers a patient can still vote on after a rollover
 # Words of chat that name nothing to combine ("can we do both at once lol")
 CHAT_WORDS = frozenset("""lol tho pls plz please ok okay thanks thank yeah yes u ur im hmm hm um uh ah oh
-actually really just also too going back bit bother people usually normally generally typically folks patients
+actually really just like also too going back bit bother people usually normally generally typically folks patients
 doctors""".split())
 # Words that say what a thing should do, not a thing: "something i can take with it so it works better"
 PURPOSE_WORDS = frozenset("better work works working help helps helping effective improve stronger longer".split())
@@ -501,6 +501,8 @@ class ActionRespond(Action):
             candidates = [t for t in dict.fromkeys(candidates) if t]
             if side.of_last and (turn.in_question or not turn.last_answer):
                 continue  # "what else?" asks past what was just said; "what about lidocaine instead?" about lidocaine
+            if side.of_last and side.new_answer and self.more_of_the_same_kind(turn, side):
+                return aspect, topics[0], turn.last_answer  # "what else is a sign" after the warning signs
             listing = self.kb.listing_of(turn.last_answer) if side.of_last and side.new_answer else None
             if listing and not self.classifier_over_side(turn, listing, aspect):
                 # "what else could be going on?" after poor circulation as a cause: the list of causes; not "could
@@ -570,6 +572,13 @@ class ActionRespond(Action):
                 return of_kind
             return None if self.answered_in_context(turn, asked) else (asked[0], topics[0], None)
         return None
+
+    def more_of_the_same_kind(self, turn: Turn, side: Aspect) -> bool:
+        """"what else is a sign", "what else can press on a nerve like that": "else" asks for more of a kind the last
+        answer lists, the question's every other word is one that answer says, so the list is that answer again."""
+        words = [w for w in self.kb.content_words(turn.text[turn.question_start :], self.naming_nothing | side.asking_words)
+                 if len(w) > 2]  # not the "s" of "what's"
+        return bool(words) and all(self.kb.text_says(turn.last_answer, [w]) for w in words)
 
     def story_of_another_topic(self, turn: Turn) -> bool:
         """The story names a topic other than the last answer's, and the classifier reads an answer of that topic

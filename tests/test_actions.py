@@ -2722,3 +2722,20 @@ async def test_who_to_see_next_after_a_treatment(dispatcher, make_tracker, text,
     message, _ = await respond(dispatcher, make_tracker([("out_of_scope", 0.45), ("ms_when_evaluated", 0.15)], text,
                                                         slots=slots))
     assert message["custom"].get("answer_id") == expected
+
+
+@pytest.mark.parametrize("text, last_answer, again", [
+    ("what else is a sign", "cd_spasm_warning_signs", True),
+    ("what else can press on a nerve like that", "cd_cause_nerve_compression", True),  # "like that" names nothing
+    ("what else can be low", "cd_cause_electrolytes", True),
+    ("what else can i do", "cd_tip_stress", False),  # no word of a kind: what there is besides
+    ("so what's the alternative", "ms_trigger_point_injections", False),  # not the "s" of "what's"
+])
+async def test_what_else_of_a_kind_the_last_answer_lists_gets_that_list_again(dispatcher, make_tracker, text,
+                                                                              last_answer, again):
+    """"what else is a sign" after the warning signs: "else" asks for more of a kind the last answer lists, so that
+    answer again, not what there is besides it."""
+    slots = {"topic": "muscle_spasms", "last_answer": last_answer}
+    message, _ = await respond(dispatcher, make_tracker([("ms_take_anything", 0.5), ("out_of_scope", 0.3)], text,
+                                                        slots=slots))
+    assert (message["custom"].get("answer_id") == last_answer) is again
