@@ -801,6 +801,12 @@ async def test_a_side_the_articles_do_not_cover_is_not_answered_with_the_topic(k
     ("is that why my knee keeps flaring", None),
     ("doing the same poses over and over, could that do it", "cause"), ("could that alone do it", "cause"),
     ("so loose ligaments, why would that do it", None), ("could it be from my job", None),
+    # what happens without treatment; not leaving a heat pad on, nor a story of having done nothing
+    ("what happens if i leave it", "progression"), ("what if nothing is done about it", "progression"),
+    ("what if i do nothing", "progression"), ("can i leave it on all night", None), ("i did nothing wrong", None),
+    # who to see, or what to do next
+    ("so who should i actually be seeing", "who_to_see"), ("so where should i send them", "who_to_see"),
+    ("ok so whats the next step", "who_to_see"),
 ])
 def test_sides_are_read_from_the_words_that_ask_them(make_tracker, text, side):
     """"Take ages" asks no age, "what's the catch" nothing contagious, "shots into sore muscles" no pain; "which
