@@ -38,6 +38,9 @@ ELLIPSIS = re.compile(rf"\s*{ELLIPTICAL_OPENING}\b", re.IGNORECASE)  # "and a ba
 FOR_ANOTHER = re.compile(rf"^\W*{ELLIPTICAL_OPENING}\s+(?:for|with)\b")  # "and for loose joints?"
 COMPARED_WITH = re.compile(r"\b(?:vs|versus|compared?|comparison)\b")  # "vs prolo, which lasts longer?"
 # "which minerals matter?", "so what pills": which of a thing, asked at the question's start
+# "why would loose ligaments do that", "how do they cause that": how a named thing brings on what was talked about
+HOW_IT_DOES_THAT = re.compile(r"\b(?:why|how)\b.*\b(?:(?:do|does|did)\s+(?:that|this)|(?:cause|causes|make|makes|lead to|"
+                              r"leads to|trigger|triggers|bring on|brings on)\s+(?:that|this|it|them))\b")
 WHICH_OF = re.compile(r"^\W*(?:(?:so|and|but|ok|okay)\W+)?(?:which|what)\s+([a-z]+)")
 # Asks for an amount or a particular the last answer does not give, or for another thing than it
 ASKS_PAST_LAST = re.compile(r"\b(?:how\s+(?:much|many)|percent\w*|exactly|other|else|another)\b")
@@ -158,6 +161,9 @@ class ActionRespond(Action):
             return self.answer(dispatcher, beyond, turn)
         if self.echoes_last(turn):  # "a symptom of what?" after "muscle pain is a symptom": more of the same
             return self.answer(dispatcher, turn.last_answer, turn)
+        brings_on = self.how_named_brings_on_what_was_said(turn)
+        if brings_on:  # "why would loose ligaments do that" after massage for spasms: why loose ligaments make spasms
+            return self.answer(dispatcher, brings_on, turn)
         if side:
             aspect, topic, answer_id = side
             if answer_id:
@@ -695,6 +701,16 @@ class ActionRespond(Action):
         if any(t not in self.ailments for t in named):
             return None
         return self.kb.why_it_brings_on(self.kb.answers[turn.last_answer].topic, named)
+
+    def how_named_brings_on_what_was_said(self, turn: Turn) -> Optional[str]:
+        """Why or how the one thing the question names brings on "that", the condition the conversation is about:
+        "why would loose ligaments do that", "how do lose ligaments cause that" after spasms get why loose ligaments
+        make muscles spasm (the thing's `explains` in knowledge/topics.yml), not what loose ligaments are."""
+        named = turn.named[: turn.in_question]
+        if len(named) != 1 or not turn.context or not HOW_IT_DOES_THAT.search(turn.text[turn.question_start :].lower()):
+            return None
+        conditions = [*turn.context, *(self.kb.topics[t].treats for t in turn.context if t in self.kb.topics)]
+        return self.kb.why_it_brings_on(named[0], [c for c in conditions if c and c != named[0]])
 
     def named_cause_answered(self, turn: Turn, asked: Sequence[str]) -> bool:
         """A side asked that takes a thing the question names as the cause of a condition, and the articles answer

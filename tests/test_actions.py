@@ -2745,3 +2745,16 @@ async def test_what_else_of_a_kind_the_last_answer_lists_gets_that_list_again(di
     message, _ = await respond(dispatcher, make_tracker([("ms_take_anything", 0.5), ("out_of_scope", 0.3)], text,
                                                         slots=slots))
     assert (message["custom"].get("answer_id") == last_answer) is again
+
+
+@pytest.mark.parametrize("text, term", [
+    ("why would loose ligaments do that", "loose ligaments"), ("how do lose ligaments cause that", "lose ligaments"),
+])
+async def test_why_a_named_cause_brings_on_what_was_talked_about(dispatcher, make_tracker, text, term):
+    """"why would loose ligaments do that" after massage for spasms: why loose ligaments make muscles spasm, not
+    what loose ligaments are, which the classifier reads."""
+    slots = {"topic": "massage", "earlier_topics": ["muscle_spasms"], "last_answer": "ms_massage"}
+    entities = [{"entity": "topic", "value": "loose ligaments", "start": text.index(term), "end": text.index(term) + len(term)}]
+    ranking = [("ms_joint_instability", 0.46), ("ms_why_spasms", 0.2)]
+    message, _ = await respond(dispatcher, make_tracker(ranking, text, entities, slots))
+    assert message["custom"]["answer_id"] == "ms_why_spasms"
