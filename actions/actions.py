@@ -37,10 +37,10 @@ ELLIPTICAL_OPENING = r"(?:and|or|also|what about|how about)"
 ELLIPSIS = re.compile(rf"\s*{ELLIPTICAL_OPENING}\b", re.IGNORECASE)  # "and a bad diet?"
 FOR_ANOTHER = re.compile(rf"^\W*{ELLIPTICAL_OPENING}\s+(?:for|with)\b")  # "and for loose joints?"
 COMPARED_WITH = re.compile(r"\b(?:vs|versus|compared?|comparison)\b")  # "vs prolo, which lasts longer?"
-# "which minerals matter?", "so what pills": which of a thing, asked at the question's start
 # "why would loose ligaments do that", "how do they cause that": how a named thing brings on what was talked about
 HOW_IT_DOES_THAT = re.compile(r"\b(?:why|how)\b.*\b(?:(?:do|does|did)\s+(?:that|this)|(?:cause|causes|make|makes|lead to|"
                               r"leads to|trigger|triggers|bring on|brings on)\s+(?:that|this|it|them))\b")
+# "which minerals matter?", "so what pills": which of a thing, asked at the question's start
 WHICH_OF = re.compile(r"^\W*(?:(?:so|and|but|ok|okay)\W+)?(?:which|what)\s+([a-z]+)")
 # Asks for an amount or a particular the last answer does not give, or for another thing than it
 ASKS_PAST_LAST = re.compile(r"\b(?:how\s+(?:much|many)|percent\w*|exactly|other|else|another)\b")
@@ -545,10 +545,9 @@ class ActionRespond(Action):
                               and (not side.names_it or self.kb.speaks_of(a, t, question))
                               and not self.names_particular_unsaid(a, side, question)
                               and self.speaks_of_the_other(a, t, side, turn)), None)
-            told = told_cause and answer_id == told_cause[1]  # the story's cause yields only to a sure classifier
-            over = self.sure_answer(turn) not in (None, answer_id) if told else self.classifier_over_side(
-                turn, answer_id, aspect)
-            if answer_id and over:
+            told = bool(told_cause) and answer_id == told_cause[1]  # the story's cause yields only to a sure classifier
+            if answer_id and (self.sure_answer(turn) not in (None, answer_id) if told
+                              else self.classifier_over_side(turn, answer_id, aspect)):
                 return None  # the classifier is sure of another answer: the side's words were only a hint
             # "does it wear off faster if I go to the gym?"; not "is it hereditary?" after dystonia, which the
             # classifier, blind to the topic, reads as not covered (it is, of joint instability)
